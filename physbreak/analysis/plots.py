@@ -1,0 +1,43 @@
+"""Plots of each observable against temperature, one curve per system size.
+
+Uses matplotlib's object API with the Agg canvas (no pyplot, no global state).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PLOTTED = {"energy": "energy per spin $e$ [J]", "abs_m": r"$\langle|m|\rangle$",
+           "susceptibility": r"susceptibility $\chi$", "specific_heat": "specific heat $C$",
+           "binder": "Binder cumulant $U_4$"}
+
+
+def plot_observables(rows: list[dict], outdir, tc: float | None = None) -> list[Path]:
+    """Write one PNG per observable into ``outdir``; returns the paths."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    systems: dict[str, list[dict]] = {}
+    for r in rows:
+        systems.setdefault(r["system"], []).append(r)
+    paths = []
+    for key, label in PLOTTED.items():
+        fig = Figure(figsize=(5, 3.6), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        for name, rs in sorted(systems.items(), key=lambda kv: kv[1][0]["n_sites"]):
+            rs = sorted(rs, key=lambda r: r["temperature"])
+            ax.errorbar([r["temperature"] for r in rs], [r[key] for r in rs],
+                        yerr=[r[f"{key}_err"] for r in rs], marker="o", ms=3, capsize=2,
+                        label="x".join(map(str, rs[0]["size"])))
+        if tc is not None and tc == tc:
+            ax.axvline(tc, color="k", ls="--", lw=0.8, label=f"$T_c$ = {tc:.4f}")
+        ax.set_xlabel("temperature $T$ [J/$k_B$]")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7)
+        path = outdir / f"{key}.png"
+        fig.savefig(path, dpi=120)
+        paths.append(path)
+    return paths

@@ -1,0 +1,59 @@
+"""``physbreak analyze``: a run file -> table, Binder-crossing Tc and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from physbreak.analysis.binder import binder_crossings
+from physbreak.analysis.observables import thermodynamics
+from physbreak.analysis.plots import plot_observables
+from physbreak.io import read_run
+
+# (key, header, format spec); every column is 10 characters wide
+COLUMNS = [("system", "system", ">"), ("temperature", "T", ".4f"), ("n_samples", "samples", "d"),
+           ("energy", "e", ".5f"), ("energy_err", "err", ".1e"), ("abs_m", "<|m|>", ".5f"),
+           ("abs_m_err", "err", ".1e"), ("susceptibility", "chi", ".4g"),
+           ("specific_heat", "C", ".4f"), ("binder", "U4", ".4f"), ("binder_err", "err", ".1e"),
+           ("tau_abs_m", "tau|m|", ".2f")]
+
+
+def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> dict:
+    """Analyse a Monte Carlo run file.
+
+    Args:
+        path: the HDF5 file written by ``simulate``.
+        plots_dir: where to write PNG plots (None: no plots).
+        discard: samples dropped from the start of every chain.
+        order: order parameter, ``"auto"``, ``"magnetization"`` or ``"staggered"``.
+
+    Returns:
+        ``{"file", "complete", "rows": [...], "binder": {"pairs", "tc", "tc_err"}, "plots"}``.
+    """
+    root, systems = read_run(path)
+    rows = [r for s in systems if s.streams["energy"].shape[0] > discard
+            for r in thermodynamics(s, order, discard)]
+    binder = binder_crossings(rows) if len({r["system"] for r in rows}) >= 2 else None
+    plots = []
+    if plots_dir is not None and rows:
+        plots = [str(p) for p in plot_observables(rows, plots_dir, binder["tc"] if binder else None)]
+    for r in rows:
+        r.pop("binder_jk")
+    return {"file": str(path), "complete": bool(root.get("complete", False)), "rows": rows,
+            "binder": binder, "plots": plots}
+
+
+def format_report(result: dict) -> str:
+    """Human-readable table of :func:`analyze_run`'s result."""
+    lines = [f"{result['file']}" + ("" if result["complete"] else "  (incomplete run)")]
+    lines.append(" ".join(f"{header:>10}" for _, header, _ in COLUMNS))
+    for r in result["rows"]:
+        lines.append(" ".join(f"{r[key]:>10{spec.lstrip('>')}}" for key, _, spec in COLUMNS))
+    b = result["binder"]
+    if b:
+        for p in b["pairs"]:
+            sizes = " / ".join("x".join(map(str, s)) for s in p["sizes"])
+            lines.append(f"Binder crossing {sizes}: Tc = {p['tc']:.5f} +- {p['tc_err']:.5f}")
+        lines.append(f"Tc (largest pair) = {b['tc']:.5f} +- {b['tc_err']:.5f}")
+    for p in result["plots"]:
+        lines.append(f"plot: {p}")
+    return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""The versioned HDF5 run file: a streaming writer and a reader.
+
+Layout (schema version :data:`SCHEMA_VERSION`, see ``docs/hdf5-schema.md``)::
+
+    /                          attrs: physbreak_schema, physbreak_version, config,
+                                      seed, kind = "spin_mc", complete
+    /systems/<name>/           attrs: lattice, size, n_sites, model, algorithm,
+                                      samples_done, thermalization_done, complete
+        temperature            (n_chains,)                         J/k_B
+        replica                (n_chains,)
+        energy                 (n_samples, n_chains)               J per spin
+        magnetization          (n_samples, n_chains, n_components) per spin
+        abs_magnetization      (n_samples, n_chains)               per spin
+        staggered_magnetization(n_samples, n_chains, n_components) bipartite only
+        work                   (n_samples, n_chains)               sweeps since last sample
+        configuration          the state at the last checkpoint
+        checkpoint/<name>      sampler state at the last checkpoint (RNG, step)
+
+Stream datasets are chunked and resizable; only the first ``samples_done``
+rows are valid (a killed run may leave a few more).  Everything is written
+before the counters, and the file is flushed after every checkpoint, so a
+killed run leaves a readable file that ``--resume`` continues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from physbreak import __version__
+from physbreak.errors import CorruptFileError, SchemaError
+
+SCHEMA_VERSION = 1
+STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
+UNITS = {"temperature": "J/k_B", "energy": "J per spin", "magnetization": "per spin",
+         "abs_magnetization": "per spin", "staggered_magnetization": "per spin",
+         "work": "sweeps (n_sites single-spin updates) since the previous sample"}
+
+
+def open_file(path, mode: str = "r") -> h5py.File:
+    """Open a physbreak HDF5 file, checking that it is one this version reads.
+
+    Raises:
+        CorruptFileError: not HDF5, or no ``physbreak_schema`` attribute.
+        SchemaError: written by a newer schema version.
+    """
+    try:
+        f = h5py.File(path, mode)
+    except FileNotFoundError:
+        raise CorruptFileError(f"FILE = {str(path)!r} does not exist: give an existing physbreak "
+                               "HDF5 file") from None
+    except OSError as exc:
+        raise CorruptFileError(f"FILE = {str(path)!r} is not a readable HDF5 file ({exc}); "
+                               "re-run to a new output file") from None
+    version = f.attrs.get("physbreak_schema")
+    if version is None:
+        f.close()
+        raise CorruptFileError(f"FILE = {str(path)!r} has no 'physbreak_schema' attribute: "
+                               "not a physbreak file")
+    if int(version) > SCHEMA_VERSION:
+        f.close()
+        raise SchemaError(f"physbreak_schema = {int(version)} in {str(path)!r} is newer than "
+                          f"this physbreak reads (<= {SCHEMA_VERSION}): upgrade physbreak")
+    return f
+
+
+class RunWriter:
+    """Streams one Monte Carlo run into an HDF5 file.
+
+    Args:
+        path: the output file; created (must not exist) unless ``resume``.
+        config_text: the run config as TOML, stored verbatim.
+        seed: the run's master seed.
+        resume: open an existing file for appending.
+    """
+
+    def __init__(self, path, config_text: str, seed: int, resume: bool = False):
+        self.path = Path(path)
+        if resume:
+            self.file = open_file(self.path, "r+")
+        else:
+            self.file = h5py.File(self.path, "x")
+            a = self.file.attrs
+            a["physbreak_schema"] = SCHEMA_VERSION
+            a["physbreak_version"] = __version__
+            a["kind"] = "spin_mc"
+            a["config"] = config_text
+            a["seed"] = seed
+            a["complete"] = False
+            self.file.create_group("systems")
+            self.file.flush()
+
+    def system(self, name: str, attrs: dict, chains: dict, streams: dict) -> h5py.Group:
+        """The group of one system, created on first call.
+
+        Args:
+            attrs: metadata (lattice, size, model ...).
+            chains: per-chain arrays, e.g. ``{"temperature": (n_chains,)}``.
+            streams: stream name -> per-sample shape ``(n_chains, ...)``.
+        """
+        systems = self.file["systems"]
+        if name in systems:
+            return systems[name]
+        g = systems.create_group(name)
+        for key, value in attrs.items():
+            g.attrs[key] = value
+        g.attrs["samples_done"] = 0
+        g.attrs["thermalization_done"] = 0
+        g.attrs["complete"] = False
+        for key, value in chains.items():
+            g.create_dataset(key, data=value)
+        for key, shape in streams.items():
+            g.create_dataset(key, shape=(0,) + tuple(shape), maxshape=(None,) + tuple(shape),
+                             dtype=np.float64, chunks=(max(1, 65536 // int(np.prod(shape))),) + tuple(shape))
+        for key in list(chains) + list(streams):
+            if key in UNITS:
+                g[key].attrs["units"] = UNITS[key]
+        return g
+
+    def checkpoint(self, group: h5py.Group, rows: dict, configuration: np.ndarray,
+                   sampler_state: dict, thermalization_done: int):
+        """Append sample rows, store the state to resume from, advance the
+        counters and flush.  ``rows``: stream name -> ``(n_new, n_chains, ...)``."""
+        done = int(group.attrs["samples_done"])
+        n_new = len(next(iter(rows.values()))) if rows else 0
+        for key, value in rows.items():
+            ds = group[key]
+            ds.resize(done + n_new, axis=0)
+            ds[done:done + n_new] = value
+        _replace(group, "configuration", configuration)
+        ck = group.require_group("checkpoint")
+        for key, value in sampler_state.items():
+            _replace(ck, key, np.asarray(value))
+        group.attrs["thermalization_done"] = thermalization_done
+        group.attrs["samples_done"] = done + n_new
+        self.file.flush()
+
+    def finish_system(self, group: h5py.Group):
+        group.attrs["complete"] = True
+        self.file.flush()
+
+    def close(self, complete: bool = False):
+        if complete:
+            self.file.attrs["complete"] = True
+        self.file.close()
+
+
+def _replace(group, key, value):
+    """Overwrite a fixed-shape dataset in place (created on first use)."""
+    if key in group and group[key].shape == value.shape and group[key].dtype == value.dtype:
+        group[key][...] = value
+    else:
+        if key in group:
+            del group[key]
+        group.create_dataset(key, data=value)
+
+
+@dataclass
+class SystemData:
+    """The valid samples of one system, as numpy arrays."""
+
+    name: str
+    attrs: dict
+    temperature: np.ndarray  # (n_chains,)
+    replica: np.ndarray  # (n_chains,)
+    streams: dict = field(default_factory=dict)  # name -> (n_samples, n_chains, ...)
+    configuration: np.ndarray | None = None
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.attrs["n_sites"])
+
+
+def read_run(path) -> tuple[dict, list[SystemData]]:
+    """Read a run file: ``(root attributes, [SystemData per system])``."""
+    with open_file(path) as f:
+        root = dict(f.attrs)
+        if "systems" not in f:
+            raise CorruptFileError(f"FILE = {str(path)!r} has no /systems group: not a Monte Carlo run")
+        out = []
+        try:
+            for name, g in f["systems"].items():
+                n = int(g.attrs["samples_done"])
+                streams = {k: g[k][:n] for k in STREAMS if k in g}
+                out.append(SystemData(name, dict(g.attrs), g["temperature"][:], g["replica"][:],
+                                      streams, g["configuration"][:] if "configuration" in g else None))
+        except KeyError as exc:
+            raise CorruptFileError(f"FILE = {str(path)!r} lacks {exc}: re-run the simulation") from None
+    return root, out

@@ -1,0 +1,127 @@
+"""The :class:`Lattice` value: sites, positions, bonds by shell and colourings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from physbreak.errors import ConfigError
+
+
+@dataclass(frozen=True, eq=False)
+class Lattice:
+    """A finite set of sites with bonds grouped into shells.
+
+    Attributes:
+        name: lattice kind (``"square"``, ``"graph"`` ...).
+        size: linear sizes in unit cells, ``(Lx,)``, ``(Lx, Ly)`` or ``(Lx, Ly, Lz)``.
+        positions: ``(n_sites, dim)`` float, in units of the lattice constant.
+        shells: ``shells[k]`` is the ``(n_bonds_k, 2)`` int array of bonds of
+            shell ``k + 1`` (nearest neighbours first); each bond listed once.
+        periodic: whether the boundaries wrap around.
+    """
+
+    name: str
+    size: tuple[int, ...]
+    positions: np.ndarray
+    shells: tuple[np.ndarray, ...]
+    periodic: bool = True
+    _colour_cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.positions)
+
+    def bonds(self, shell: int = 1) -> np.ndarray:
+        """Bonds of shell ``shell`` (1 = nearest neighbours): ``(n_bonds, 2)`` int."""
+        if not 1 <= shell <= len(self.shells):
+            raise ConfigError("model.J", f"shell {shell}",
+                              f"this {self.name} lattice has shells 1..{len(self.shells)}")
+        return self.shells[shell - 1]
+
+    def coloring(self, n_shells: int = 1) -> list[np.ndarray]:
+        """Split the sites into independent sets of the graph formed by shells
+        ``1..n_shells``: no bond joins two sites of one set, so all sites of a
+        set can be updated in parallel exactly.
+
+        Returns a list of int arrays of site indices (two on bipartite graphs).
+        """
+        if n_shells not in self._colour_cache:
+            edges = np.concatenate([self.bonds(s) for s in range(1, n_shells + 1)])
+            self._colour_cache[n_shells] = _colour_graph(self.n_sites, edges)
+        return self._colour_cache[n_shells]
+
+    @cached_property
+    def sublattice_sign(self) -> np.ndarray | None:
+        """``(n_sites,)`` of +-1 for the two sublattices of a bipartite
+        nearest-neighbour graph (for the staggered magnetisation), else None."""
+        colours = self.coloring(1)
+        if len(colours) != 2:
+            return None
+        sign = np.ones(self.n_sites)
+        sign[colours[1]] = -1.0
+        return sign
+
+
+def _colour_graph(n: int, edges: np.ndarray) -> list[np.ndarray]:
+    """Two colours by breadth-first search when the graph is bipartite, else a
+    greedy colouring in largest-degree-first order (DSatur-like bound
+    ``max_degree + 1``)."""
+    adjacency = [[] for _ in range(n)]
+    for i, j in edges:
+        adjacency[i].append(j)
+        adjacency[j].append(i)
+    colour = -np.ones(n, dtype=np.int64)
+    bipartite = True
+    for root in range(n):
+        if colour[root] >= 0:
+            continue
+        colour[root] = 0
+        queue = [root]
+        while queue and bipartite:
+            i = queue.pop()
+            for j in adjacency[i]:
+                if colour[j] < 0:
+                    colour[j] = 1 - colour[i]
+                    queue.append(j)
+                elif colour[j] == colour[i]:
+                    bipartite = False
+                    break
+        if not bipartite:
+            break
+    if not bipartite:
+        colour[:] = -1
+        for i in sorted(range(n), key=lambda k: -len(adjacency[k])):
+            used = {colour[j] for j in adjacency[i]}
+            c = 0
+            while c in used:
+                c += 1
+            colour[i] = c
+    return [np.flatnonzero(colour == c) for c in range(colour.max() + 1)]
+
+
+def from_edges(n_sites: int, edges, positions=None, shells=None) -> Lattice:
+    """A lattice from an arbitrary graph.
+
+    Args:
+        n_sites: number of vertices.
+        edges: ``(n_edges, 2)`` int, each undirected edge once.
+        positions: optional ``(n_sites, dim)`` coordinates (default: on a circle).
+        shells: optional ``(n_edges,)`` int shell label (1, 2, ...) per edge;
+            all edges are nearest neighbours by default.
+    """
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    if n_sites < 1:
+        raise ConfigError("lattice.n_sites", n_sites, "a positive integer")
+    if edges.size and (edges.min() < 0 or edges.max() >= n_sites):
+        raise ConfigError("lattice.edges", "index out of range", f"site indices in 0..{n_sites - 1}")
+    if np.any(edges[:, 0] == edges[:, 1]):
+        raise ConfigError("lattice.edges", "a self-loop", "edges between two distinct sites")
+    if positions is None:
+        angle = 2 * np.pi * np.arange(n_sites) / n_sites
+        positions = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    labels = np.ones(len(edges), dtype=np.int64) if shells is None else np.asarray(shells)
+    groups = tuple(edges[labels == s] for s in range(1, int(labels.max(initial=1)) + 1))
+    return Lattice("graph", (n_sites,), np.asarray(positions, dtype=float), groups, periodic=False)

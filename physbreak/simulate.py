@@ -1,0 +1,177 @@
+"""Run a Monte Carlo study from a :class:`~physbreak.config.RunConfig` into HDF5.
+
+Every system size is one batch of chains (temperatures x replicas) in one
+tensor.  The run checkpoints (samples, configuration, RNG state) every
+``sampler.flush_seconds``; ``resume=True`` continues from the last checkpoint
+and gives the same file as an uninterrupted run, bit for bit.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from physbreak import config as config_mod
+from physbreak.config import RunConfig
+from physbreak.errors import ConfigError, OutputExistsError, ResumeError
+from physbreak.io import RunWriter, open_file
+from physbreak.lattice import build
+from physbreak.mc import Metropolis, Wolff
+from physbreak.systems import SpinModel, make_model
+
+
+def system_name(size) -> str:
+    """HDF5 group name of one size, e.g. ``L064`` or ``L016x008``."""
+    return "L" + "x".join(f"{s:03d}" for s in size)
+
+
+def build_model(cfg: RunConfig, size, index: int) -> SpinModel:
+    """The Hamiltonian of system ``index`` (quenched disorder seeded per system)."""
+    lattice = build(cfg.lattice.kind, size, cfg.lattice.periodic, n_shells=max(1, len(cfg.model.J)))
+    J = cfg.model.J
+    if cfg.model.disorder != "none":
+        rng = np.random.default_rng([cfg.model.disorder_seed, index])
+        n = len(lattice.bonds(1))
+        draw = rng.choice([-1.0, 1.0], n) if cfg.model.disorder == "pm" else rng.standard_normal(n)
+        J = J[0] * draw
+    return make_model(cfg.model.kind, lattice, J, cfg.model.h, cfg.model.q, cfg.device)
+
+
+def _sampler(cfg: RunConfig, model, temperatures, seeds):
+    if cfg.sampler.algorithm == "wolff":
+        return Wolff(model, temperatures, seeds)
+    return Metropolis(model, temperatures, seeds, step=cfg.sampler.step)
+
+
+def measure(model: SpinModel, state) -> dict:
+    """Per-sample observables ``{name: (n_chains, ...)}`` float64 numpy arrays."""
+    m = model.magnetization(state)
+    out = {"energy": model.energy(state) / model.n_sites, "magnetization": m,
+           "abs_magnetization": m.norm(dim=1)}
+    staggered = model.staggered_magnetization(state)
+    if staggered is not None:
+        out["staggered_magnetization"] = staggered
+    return {k: v.cpu().numpy() for k, v in out.items()}
+
+
+def simulate(cfg: RunConfig, out=None, resume: bool = False, progress: bool | None = None) -> Path:
+    """Run every system of ``cfg`` into ``out`` (default ``cfg.output``).
+
+    Raises:
+        OutputExistsError: ``out`` exists and ``resume`` is False.
+        ResumeError: resuming a file written from a different config.
+    """
+    out = Path(out or cfg.output)
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("device", cfg.device, "'cpu' (no CUDA device is available)")
+    if resume and out.exists():
+        _check_same_config(out, cfg)
+    elif out.exists():
+        raise OutputExistsError(f"--out = {str(out)!r} exists: pass --resume to continue it, "
+                                "or choose another output file")
+    else:
+        resume = False
+    # build every model and sampler first so a bad config fails before anything is written
+    models = [build_model(cfg, size, k) for k, size in enumerate(cfg.lattice.sizes)]
+    for model in models:
+        _sampler(cfg, model, cfg.temperatures, np.random.SeedSequence(0))
+    writer = RunWriter(out, cfg.text, cfg.seed, resume=resume)
+    s = cfg.sampler
+    steps = s.thermalization + s.samples * s.sweeps_per_sample
+    total = sum(m.n_sites for m in models) * steps
+    bar = tqdm(total=total, unit="site-sweep", unit_scale=True, desc=out.name,
+               disable=None if progress is None else not progress)
+    complete = False
+    try:
+        for index, model in enumerate(models):
+            _run_system(cfg, index, model, writer, bar)
+        complete = True
+    finally:
+        bar.close()
+        writer.close(complete=complete)
+    return out
+
+
+def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter, bar):
+    s = cfg.sampler
+    temps = np.repeat(np.asarray(cfg.temperatures), s.replicas)
+    replica = np.tile(np.arange(s.replicas), len(cfg.temperatures))
+    size = cfg.lattice.sizes[index]
+    streams = {"energy": (len(temps),), "magnetization": (len(temps), model.n_components),
+               "abs_magnetization": (len(temps),), "work": (len(temps),)}
+    if model.lattice.sublattice_sign is not None:
+        streams["staggered_magnetization"] = (len(temps), model.n_components)
+    group = writer.system(system_name(size), {
+        "lattice": cfg.lattice.kind, "size": np.asarray(size), "n_sites": model.n_sites,
+        "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
+        "algorithm": s.algorithm, "n_components": model.n_components,
+        "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None)},
+        {"temperature": temps, "replica": replica}, streams)
+    steps_per_site = s.thermalization + s.samples * s.sweeps_per_sample
+    if group.attrs["complete"]:
+        bar.update(model.n_sites * steps_per_site)
+        return
+    seeds = np.random.SeedSequence(cfg.seed, spawn_key=(index,))
+    init_seed, sampler_seed = seeds.spawn(2)
+    sampler = _sampler(cfg, model, temps, sampler_seed)
+    therm, done = int(group.attrs["thermalization_done"]), int(group.attrs["samples_done"])
+    if "checkpoint" in group:
+        state = torch.as_tensor(group["configuration"][:], device=model.device)
+        sampler.set_state({k: v[()] for k, v in group["checkpoint"].items()})
+    else:
+        gen = torch.Generator(device=model.device)
+        gen.manual_seed(int(init_seed.generate_state(1, dtype=np.uint64)[0] >> 1))
+        state = model.initial_state(len(temps), gen, ordered=s.start == "ordered")
+    bar.update(model.n_sites * (therm + done * s.sweeps_per_sample))
+
+    last_flush = time.monotonic()
+
+    def due():
+        return time.monotonic() - last_flush >= s.flush_seconds
+
+    while therm < s.thermalization:
+        sampler.sweep(state, adapt=True)
+        therm += 1
+        bar.update(model.n_sites)
+        if due() or therm == s.thermalization:
+            writer.checkpoint(group, {}, state.cpu().numpy(), sampler.get_state(), therm)
+            last_flush = time.monotonic()
+    rows = []
+    while done + len(rows) < s.samples:
+        work = torch.zeros(len(temps))
+        for _ in range(s.sweeps_per_sample):
+            work += sampler.sweep(state).cpu()
+        sample = measure(model, state)
+        sample["work"] = work.numpy().astype(np.float64)
+        rows.append(sample)
+        bar.update(model.n_sites * s.sweeps_per_sample)
+        if due() or done + len(rows) == s.samples:
+            stacked = {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+            writer.checkpoint(group, stacked, state.cpu().numpy(), sampler.get_state(), therm)
+            done += len(rows)
+            rows = []
+            last_flush = time.monotonic()
+    writer.finish_system(group)
+
+
+def _check_same_config(path: Path, cfg: RunConfig):
+    with open_file(path) as f:
+        if f.attrs.get("kind") != "spin_mc":
+            raise ResumeError(f"--out = {str(path)!r} is not a Monte Carlo run file: cannot resume it")
+        stored = f.attrs["config"]
+    old = config_mod.parse(stored)
+    for section in ("lattice", "model", "sampler"):
+        a, b = getattr(old, section), getattr(cfg, section)
+        for key in a.__dataclass_fields__:
+            if key != "flush_seconds" and getattr(a, key) != getattr(b, key):
+                raise ResumeError(f"{section}.{key} = {getattr(b, key)!r} differs from "
+                                  f"{getattr(a, key)!r} stored in {str(path)!r}: resume with the "
+                                  "same config or write a new file")
+    for key in ("temperatures", "seed", "device"):
+        if getattr(old, key) != getattr(cfg, key):
+            raise ResumeError(f"{key} = {getattr(cfg, key)!r} differs from {getattr(old, key)!r} "
+                              f"stored in {str(path)!r}: resume with the same config or write a new file")

@@ -1,0 +1,299 @@
+"""Classical spin Hamiltonians on a :class:`~physbreak.lattice.Lattice`.
+
+All states are batched over chains (replicas or temperatures) in one tensor:
+
+* Ising: ``(n_chains, n_sites)`` float, values +-1;
+* Potts: ``(n_chains, n_sites)`` int64, values ``0..q-1``;
+* XY / Heisenberg: ``(n_chains, n_sites, n)`` float64 unit vectors, n = 2 / 3.
+
+Conventions (energies in units of J, temperatures in units of J/k_B)::
+
+    Ising       H = -sum_<ij> J_ij s_i s_j       - sum_i h_i s_i
+    Potts       H = -sum_<ij> J_ij d(s_i, s_j)   - sum_i h_i d(s_i, 0)
+    O(n)        H = -sum_<ij> J_ij S_i . S_j     - sum_i h_i S_i^x
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from physbreak.errors import ConfigError
+from physbreak.lattice import Lattice
+
+
+class SpinModel:
+    """Couplings and fields on a lattice; the sampler-facing interface.
+
+    Args:
+        lattice: the sites and bonds.
+        J: couplings, either one number per bond shell (``[J1, J2, ...]``) or
+            one per bond of the shells listed (``(n_bonds,)``, e.g. a spin glass
+            on shell 1); positive J is ferromagnetic.
+        h: uniform field (float) or one per site (``(n_sites,)``).
+        device: torch device of every table and state.
+    """
+
+    n_components = 1
+    state_dtype = torch.float32
+    coupling_dtype = torch.float32
+
+    def __init__(self, lattice: Lattice, J=(1.0,), h=0.0, device="cpu"):
+        self.lattice = lattice
+        self.device = torch.device(device)
+        J = np.atleast_1d(np.asarray(J, dtype=np.float64))
+        shells = len(lattice.shells)
+        if J.size <= shells:
+            self.n_shells = J.size
+            bonds = [lattice.bonds(s + 1) for s in range(J.size)]
+            bond_J = np.concatenate([np.full(len(b), j) for b, j in zip(bonds, J)])
+            bonds = np.concatenate(bonds)
+        else:
+            sizes = np.cumsum([len(b) for b in lattice.shells])
+            if J.size not in sizes:
+                raise ConfigError("model.J", f"{J.size} values",
+                                  f"one per shell (at most {shells}) or one per bond "
+                                  f"(one of {sizes.tolist()})")
+            self.n_shells = int(np.searchsorted(sizes, J.size)) + 1
+            bonds = np.concatenate(lattice.shells[: self.n_shells])
+            bond_J = J
+        keep = bond_J != 0.0
+        self.bonds, self.bond_J = bonds[keep], bond_J[keep]
+        h = np.broadcast_to(np.asarray(h, dtype=np.float64), (lattice.n_sites,)).copy()
+        self.field = torch.as_tensor(h, device=self.device)
+        self.has_field = bool(np.any(h != 0.0))
+        self._build_tables()
+
+    def _build_tables(self):
+        """Padded neighbour table ``(n_sites, z_max)`` and its couplings; padding
+        points at the site itself with coupling 0."""
+        n = self.lattice.n_sites
+        i, j = self.bonds[:, 0], self.bonds[:, 1]
+        src = np.concatenate([i, j])
+        dst = np.concatenate([j, i])
+        cpl = np.concatenate([self.bond_J, self.bond_J])
+        order = np.argsort(src, kind="stable")
+        src, dst, cpl = src[order], dst[order], cpl[order]
+        degree = np.bincount(src, minlength=n)
+        z = int(degree.max(initial=0))
+        slot = np.arange(len(src)) - np.repeat(np.cumsum(degree) - degree, degree)
+        nbr = np.tile(np.arange(n)[:, None], (1, max(z, 1)))
+        jn = np.zeros((n, max(z, 1)))
+        nbr[src, slot] = dst
+        jn[src, slot] = cpl
+        self.neighbors_np, self.neighbor_J_np = nbr, jn
+        dev = self.device
+        self.neighbors = torch.as_tensor(nbr, device=dev)
+        self.colours = [torch.as_tensor(c, device=dev) for c in self.lattice.coloring(self.n_shells)]
+        self._ci = torch.as_tensor(self.bonds[:, 0], device=dev)
+        self._cj = torch.as_tensor(self.bonds[:, 1], device=dev)
+        self._bond_J = torch.as_tensor(self.bond_J, device=dev)
+        self._slots = [self._colour_slots(c.cpu().numpy()) for c in self.colours]
+
+    def _colour_slots(self, sites: np.ndarray) -> list:
+        """Per neighbour slot of one colour class: (neighbour indices ``(n_c,)``,
+        coupling: a float when uniform over the class, else a ``(n_c,)`` tensor).
+        Slots whose couplings all vanish are dropped."""
+        slots = []
+        for k in range(self.neighbors_np.shape[1]):
+            J = self.neighbor_J_np[sites, k]
+            if not np.any(J):
+                continue
+            cpl = float(J[0]) if np.all(J == J[0]) else torch.as_tensor(
+                J, device=self.device, dtype=self.coupling_dtype)
+            slots.append((torch.as_tensor(self.neighbors_np[sites, k], device=self.device), cpl))
+        return slots
+
+    @property
+    def n_sites(self) -> int:
+        return self.lattice.n_sites
+
+    # --- what subclasses provide ---------------------------------------------
+    def initial_state(self, n_chains: int, generator: torch.Generator, ordered: bool = False):
+        raise NotImplementedError
+
+    def order_vectors(self, state) -> torch.Tensor:
+        """Per-site order-parameter vectors ``(n_chains, n_sites, n_components)`` float64."""
+        raise NotImplementedError
+
+    def energy(self, state) -> torch.Tensor:
+        """Total energy per chain, ``(n_chains,)`` float64, units of J."""
+        raise NotImplementedError
+
+    def metropolis_colour(self, state, colour: int, beta, step, generator) -> torch.Tensor:
+        """One Metropolis update of every site of colour class ``colour``, in
+        place.  ``beta``: ``(n_chains, 1)``; ``step``: ``(n_chains, 1)`` proposal
+        width (continuous spins only).  Returns accepted counts ``(n_chains,)``."""
+        raise NotImplementedError
+
+    # --- shared ----------------------------------------------------------------
+    def magnetization(self, state) -> torch.Tensor:
+        """Magnetisation per spin ``(n_chains, n_components)`` float64."""
+        return self.order_vectors(state).mean(dim=1)
+
+    def staggered_magnetization(self, state) -> torch.Tensor | None:
+        """Staggered magnetisation per spin on bipartite lattices, else None."""
+        sign = self.lattice.sublattice_sign
+        if sign is None:
+            return None
+        sign = torch.as_tensor(sign, device=self.device)
+        return (self.order_vectors(state) * sign[None, :, None]).mean(dim=1)
+
+    def _neighbours(self, state, colour):
+        """Yield ``(neighbour values (n_chains, n_c, ...), coupling)`` per
+        neighbour slot of colour class ``colour``; coupling is a float or, for
+        non-uniform couplings, ``(n_c,)`` (broadcast it over trailing axes)."""
+        for index, coupling in self._slots[colour]:
+            yield state.index_select(1, index), coupling
+
+    def _local_field(self, state, colour):
+        """``sum_j J_ij S_j`` for the sites of one colour class, ``(n_chains, n_c, ...)``."""
+        local = None
+        for values, J in self._neighbours(state, colour):
+            if not isinstance(J, float):
+                J = J.view(J.shape + (1,) * (values.dim() - 2))
+            term = values * J if not (isinstance(J, float) and J == 1.0) else values
+            local = term if local is None else local.add_(term)
+        if local is None:
+            local = torch.zeros_like(state.index_select(1, self.colours[colour]))
+        return local
+
+    @staticmethod
+    def _accept(dE, beta, generator):
+        u = torch.rand(dE.shape, generator=generator, device=dE.device, dtype=dE.dtype)
+        return u < torch.exp(-beta * dE)
+
+
+class Ising(SpinModel):
+    """Ising model, spins +-1 (``float32`` for fast vectorised updates)."""
+
+    def initial_state(self, n_chains, generator, ordered=False):
+        if ordered:
+            return torch.ones(n_chains, self.n_sites, device=self.device)
+        bits = torch.randint(0, 2, (n_chains, self.n_sites), generator=generator, device=self.device)
+        return (2 * bits - 1).to(torch.float32)
+
+    def order_vectors(self, state):
+        return state.to(torch.float64)[..., None]
+
+    def energy(self, state):
+        s = state.to(torch.float64)
+        e = -(s[:, self._ci] * s[:, self._cj] * self._bond_J).sum(1)
+        return e - (s * self.field).sum(1)
+
+    def metropolis_colour(self, state, colour, beta, step, generator):
+        sites = self.colours[colour]
+        s = state.index_select(1, sites)
+        local = self._local_field(state, colour)
+        if self.has_field:
+            local += self.field[sites].to(local.dtype)
+        accept = self._accept(local.mul_(s).mul_(2.0), beta, generator)
+        state.index_copy_(1, sites, s.mul_(accept.to(s.dtype).mul_(-2.0).add_(1.0)))
+        return accept.sum(1)
+
+
+class Potts(SpinModel):
+    """q-state Potts model; the order-parameter vector of state k is
+    ``(cos 2 pi k/q, sin 2 pi k/q)``."""
+
+    n_components = 2
+    state_dtype = torch.int64
+
+    def __init__(self, lattice, q: int = 3, J=(1.0,), h=0.0, device="cpu"):
+        if not isinstance(q, (int, np.integer)) or q < 2:
+            raise ConfigError("model.q", q, "an integer >= 2")
+        self.q = int(q)
+        super().__init__(lattice, J, h, device)
+        angle = 2 * math.pi * torch.arange(self.q, dtype=torch.float64) / self.q
+        self._vectors = torch.stack([angle.cos(), angle.sin()], 1).to(self.device)
+
+    def initial_state(self, n_chains, generator, ordered=False):
+        if ordered:
+            return torch.zeros(n_chains, self.n_sites, dtype=torch.int64, device=self.device)
+        return torch.randint(0, self.q, (n_chains, self.n_sites), generator=generator, device=self.device)
+
+    def order_vectors(self, state):
+        return self._vectors[state]
+
+    def energy(self, state):
+        same = (state[:, self._ci] == state[:, self._cj]).to(torch.float64)
+        return -(same * self._bond_J).sum(1) - ((state == 0).to(torch.float64) * self.field).sum(1)
+
+    def metropolis_colour(self, state, colour, beta, step, generator):
+        sites = self.colours[colour]
+        old = state.index_select(1, sites)
+        shift = torch.randint(1, self.q, old.shape, generator=generator, device=self.device)
+        new = (old + shift) % self.q
+        dE = torch.zeros(old.shape, dtype=self.coupling_dtype, device=self.device)
+        for values, J in self._neighbours(state, colour):
+            dE += ((values == old).to(dE.dtype) - (values == new).to(dE.dtype)) * J
+        if self.has_field:
+            f = self.field[sites].to(dE.dtype)
+            dE -= f * ((new == 0).to(dE.dtype) - (old == 0).to(dE.dtype))
+        accept = self._accept(dE, beta, generator)
+        state.index_copy_(1, sites, torch.where(accept, new, old))
+        return accept.sum(1)
+
+
+class ONModel(SpinModel):
+    """Classical O(n) model of unit n-vectors (n = 2: XY, n = 3: Heisenberg);
+    the field points along the first axis."""
+
+    state_dtype = torch.float64
+    coupling_dtype = torch.float64
+
+    def __init__(self, lattice, n: int, J=(1.0,), h=0.0, device="cpu"):
+        self.n_components = int(n)
+        super().__init__(lattice, J, h, device)
+
+    def initial_state(self, n_chains, generator, ordered=False):
+        shape = (n_chains, self.n_sites, self.n_components)
+        if ordered:
+            state = torch.zeros(shape, dtype=torch.float64, device=self.device)
+            state[..., 0] = 1.0
+            return state
+        v = torch.randn(shape, generator=generator, dtype=torch.float64, device=self.device)
+        return v / v.norm(dim=-1, keepdim=True)
+
+    def order_vectors(self, state):
+        return state
+
+    def energy(self, state):
+        e = -((state[:, self._ci] * state[:, self._cj]).sum(-1) * self._bond_J).sum(1)
+        return e - (state[..., 0] * self.field).sum(1)
+
+    def _propose(self, old, step, generator):
+        """Random move of width ``step`` (radians for XY), renormalised."""
+        if self.n_components == 2:
+            delta = (2 * torch.rand(old.shape[:-1], generator=generator, device=self.device,
+                                    dtype=old.dtype) - 1) * step
+            c, s = delta.cos(), delta.sin()
+            x, y = old[..., 0], old[..., 1]
+            return torch.stack([c * x - s * y, s * x + c * y], -1)
+        kick = torch.randn(old.shape, generator=generator, device=self.device, dtype=old.dtype)
+        new = old + step[..., None] * kick
+        return new / new.norm(dim=-1, keepdim=True)
+
+    def metropolis_colour(self, state, colour, beta, step, generator):
+        sites = self.colours[colour]
+        old = state.index_select(1, sites)
+        local = self._local_field(state, colour)
+        if self.has_field:
+            local[..., 0] += self.field[sites]
+        new = self._propose(old, step, generator)
+        dE = -((new - old) * local).sum(-1)
+        accept = self._accept(dE, beta, generator)
+        state.index_copy_(1, sites, torch.where(accept[..., None], new, old))
+        return accept.sum(1)
+
+
+def XY(lattice, J=(1.0,), h=0.0, device="cpu") -> ONModel:
+    """Classical planar rotor (O(2)) model."""
+    return ONModel(lattice, 2, J, h, device)
+
+
+def Heisenberg(lattice, J=(1.0,), h=0.0, device="cpu") -> ONModel:
+    """Classical Heisenberg (O(3)) model."""
+    return ONModel(lattice, 3, J, h, device)
