@@ -100,13 +100,12 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     s = cfg.sampler
     temps = np.repeat(np.asarray(cfg.temperatures), s.replicas)
     replica = np.tile(np.arange(s.replicas), len(cfg.temperatures))
-    size = cfg.lattice.sizes[index]
     streams = {"energy": (len(temps),), "magnetization": (len(temps), model.n_components),
                "abs_magnetization": (len(temps),), "work": (len(temps),)}
     if model.lattice.sublattice_sign is not None:
         streams["staggered_magnetization"] = (len(temps), model.n_components)
-    group = writer.system(system_name(size), {
-        "lattice": cfg.lattice.kind, "size": np.asarray(size), "n_sites": model.n_sites,
+    group = writer.system(system_name(model.lattice.size), {
+        "lattice": cfg.lattice.kind, "size": np.asarray(model.lattice.size), "n_sites": model.n_sites,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
         "algorithm": s.algorithm, "n_components": model.n_components,
         "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None)},

@@ -48,8 +48,9 @@ def binder_crossings(rows: list[dict]) -> dict:
             for three or more systems (same temperature grid).
 
     Returns:
-        ``{"pairs": [{"sizes", "tc", "tc_err"}], "tc", "tc_err"}``; ``tc`` is nan
-        when the curves do not cross inside the grid.
+        ``{"pairs": [{"sizes", "tc", "tc_err"}], "tc", "tc_err"}``; ``tc`` is None
+        when the curves do not cross inside the grid (``tc_err`` is None when
+        a jackknife sample does not cross).
     """
     by_system: dict[str, list[dict]] = {}
     for r in rows:
@@ -66,7 +67,8 @@ def binder_crossings(rows: list[dict]) -> dict:
         tc = crossing(T, ua, ub)
         ja, jb = (np.stack([r["binder_jk"] for r in rs], axis=1) for rs in (ra, rb))
         jk = np.array([crossing(T, x, y) for x, y in zip(ja, jb)])
-        err = jackknife_error(jk) if np.all(np.isfinite(jk)) else float("nan")
-        pairs.append({"sizes": [ra[0]["size"], rb[0]["size"]], "tc": tc, "tc_err": err})
-    last = pairs[-1] if pairs else {"tc": float("nan"), "tc_err": float("nan")}
+        err = jackknife_error(jk) if np.all(np.isfinite(jk)) else None
+        pairs.append({"sizes": [ra[0]["size"], rb[0]["size"]],
+                      "tc": tc if np.isfinite(tc) else None, "tc_err": err})
+    last = pairs[-1] if pairs else {"tc": None, "tc_err": None}
     return {"pairs": pairs, "tc": last["tc"], "tc_err": last["tc_err"]}

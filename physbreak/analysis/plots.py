@@ -32,7 +32,7 @@ def plot_observables(rows: list[dict], outdir, tc: float | None = None) -> list[
             ax.errorbar([r["temperature"] for r in rs], [r[key] for r in rs],
                         yerr=[r[f"{key}_err"] for r in rs], marker="o", ms=3, capsize=2,
                         label="x".join(map(str, rs[0]["size"])))
-        if tc is not None and tc == tc:
+        if tc is not None:
             ax.axvline(tc, color="k", ls="--", lw=0.8, label=f"$T_c$ = {tc:.4f}")
         ax.set_xlabel("temperature $T$ [J/$k_B$]")
         ax.set_ylabel(label)

@@ -52,8 +52,15 @@ def format_report(result: dict) -> str:
     if b:
         for p in b["pairs"]:
             sizes = " / ".join("x".join(map(str, s)) for s in p["sizes"])
-            lines.append(f"Binder crossing {sizes}: Tc = {p['tc']:.5f} +- {p['tc_err']:.5f}")
-        lines.append(f"Tc (largest pair) = {b['tc']:.5f} +- {b['tc_err']:.5f}")
+            lines.append(f"Binder crossing {sizes}: {_tc(p)}")
+        lines.append(f"Tc (largest pair): {_tc(b)}")
     for p in result["plots"]:
         lines.append(f"plot: {p}")
     return "\n".join(lines)
+
+
+def _tc(result: dict) -> str:
+    if result["tc"] is None:
+        return "no crossing inside the temperature grid"
+    err = "?" if result["tc_err"] is None else f"{result['tc_err']:.5f}"
+    return f"Tc = {result['tc']:.5f} +- {err}"

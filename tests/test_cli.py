@@ -1,0 +1,117 @@
+"""The command line: the main job end to end, and every bad input giving one
+clear line on stderr, exit code 2, and no lost output."""
+
+import json
+import subprocess
+import sys
+
+import h5py
+import pytest
+
+from physbreak.cli import main
+
+GOOD = """seed = 1
+[lattice]
+kind = "square"
+sizes = [4, 6, 8]
+[model]
+kind = "ising"
+[temperatures]
+start = 2.0
+stop = 2.6
+num = 4
+[sampler]
+algorithm = "wolff"
+thermalization = 20
+samples = 200
+"""
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_simulate_and_analyze_console_script(tmp_path):
+    cfg = tmp_path / "good.toml"
+    cfg.write_text(GOOD)
+    out = tmp_path / "run.h5"
+    r = subprocess.run(["physbreak", "simulate", cfg, "--out", out, "--quiet"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["physbreak", "analyze", out, "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert len(result["rows"]) == 12 and result["complete"]
+    assert len(result["binder"]["pairs"]) == 2
+    assert all(p.endswith(".png") for p in result["plots"]) and len(result["plots"]) == 5
+    assert (tmp_path / "run_plots" / "binder.png").stat().st_size > 1000
+    r = subprocess.run(["physbreak", "analyze", out, "--no-plots"], capture_output=True, text=True)
+    assert "Tc (largest pair): Tc = " in r.stdout
+
+
+@pytest.mark.parametrize("old, new, fragments", [
+    ('kind = "square"', 'kind = "hexagon"', ["lattice.kind", "'hexagon'", "square"]),
+    ('kind = "ising"', 'kind = "clock"', ["model.kind", "'clock'", "potts"]),
+    ("start = 2.0", "start = -1.0", ["temperatures", "-1.0", "> 0"]),
+    ("sizes = [4, 6, 8]", "sizes = [4, 0, 8]", ["lattice.sizes", "0", "positive"]),
+    ("sizes = [4, 6, 8]", "", ["lattice.sizes", "required"]),
+    ("samples = 200", "samples = 0", ["sampler.samples", "0", ">= 1"]),
+    ("samples = 200", "sample = 200", ["sampler.sample", "allowed"]),
+    ('algorithm = "wolff"', 'algorithm = "gibbs"', ["sampler.algorithm", "'gibbs'", "metropolis"]),
+    ('kind = "ising"', 'kind = "ising"\nh = 0.5', ["model.h", "wolff"]),
+    ("seed = 1", 'seed = "one"', ["seed", "'one'", "integer"]),
+    ("seed = 1", "seed = 1\ndevice = 'tpu'", ["device", "'tpu'", "cuda"]),
+])
+def test_bad_config(tmp_path, capsys, old, new, fragments):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(GOOD.replace(old, new))
+    out = tmp_path / "never.h5"
+    code, _, err = run(capsys, "simulate", cfg, "--out", out)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("physbreak: error:")
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    assert not out.exists()
+
+
+def test_missing_and_invalid_toml(tmp_path, capsys):
+    code, _, err = run(capsys, "simulate", tmp_path / "nope.toml")
+    assert code == 2 and "CONFIG" in err and "nope.toml" in err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[lattice\nkind=")
+    code, _, err = run(capsys, "simulate", bad)
+    assert code == 2 and "invalid TOML" in err
+
+
+def test_existing_output_is_never_overwritten(tmp_path, capsys):
+    cfg = tmp_path / "good.toml"
+    cfg.write_text(GOOD)
+    out = tmp_path / "precious.h5"
+    out.write_bytes(b"my thesis data")
+    code, _, err = run(capsys, "simulate", cfg, "--out", out)
+    assert code == 2 and "precious.h5" in err and "--resume" in err
+    assert out.read_bytes() == b"my thesis data"
+    code, _, err = run(capsys, "simulate", cfg, "--out", out, "--resume")
+    assert code == 2 and "not a readable HDF5 file" in err
+    assert out.read_bytes() == b"my thesis data"
+
+
+def test_newer_schema_and_corrupt_files(tmp_path, capsys):
+    newer = tmp_path / "newer.h5"
+    with h5py.File(newer, "w") as f:
+        f.attrs["physbreak_schema"] = 99
+    code, _, err = run(capsys, "analyze", newer)
+    assert code == 2 and "physbreak_schema = 99" in err and "upgrade" in err
+    corrupt = tmp_path / "corrupt.h5"
+    corrupt.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(200))
+    code, _, err = run(capsys, "analyze", corrupt)
+    assert code == 2 and "corrupt.h5" in err and "not a readable HDF5 file" in err
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = 1
+    code, _, err = run(capsys, "analyze", foreign)
+    assert code == 2 and "physbreak_schema" in err
+    code, _, err = run(capsys, "analyze", tmp_path / "missing.h5")
+    assert code == 2 and "does not exist" in err
