@@ -63,6 +63,10 @@ def main(argv=None) -> int:
     except PhysbreakError as exc:
         print(f"physbreak: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("physbreak: interrupted; the file holds the last checkpoint, continue it with "
+              "--resume", file=sys.stderr)
+        return 130
     return 0
 
 

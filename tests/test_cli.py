@@ -115,3 +115,14 @@ def test_newer_schema_and_corrupt_files(tmp_path, capsys):
     assert code == 2 and "physbreak_schema" in err
     code, _, err = run(capsys, "analyze", tmp_path / "missing.h5")
     assert code == 2 and "does not exist" in err
+
+
+def test_cuda_requested_without_a_gpu(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    cfg = tmp_path / "gpu.toml"
+    cfg.write_text(GOOD.replace("seed = 1", 'seed = 1\ndevice = "cuda"'))
+    code, _, err = run(capsys, "simulate", cfg, "--out", tmp_path / "x.h5")
+    assert code == 2 and "device = 'cuda'" in err and "no CUDA device" in err

@@ -60,3 +60,15 @@ def test_same_seed_same_numbers_different_seed_different(tmp_path):
     c = simulate(parse(CONFIG.replace("seed = 5", "seed = 6")), tmp_path / "c.h5", progress=False)
     ea, eb, ec = (read_run(p)[1][0].streams["energy"] for p in (a, b, c))
     assert np.array_equal(ea, eb) and not np.array_equal(ea, ec)
+
+
+def test_spin_glass_disorder_is_seeded_per_system():
+    from physbreak.simulate import build_model
+
+    cfg = parse(CONFIG.replace('kind = "heisenberg"\nJ = [-1.0]',
+                               'kind = "ising"\nJ = [1.5]\ndisorder = "pm"\ndisorder_seed = 4'))
+    a, b = build_model(cfg, (4,), 0), build_model(cfg, (4,), 0)
+    assert np.array_equal(a.bond_J, b.bond_J)
+    assert set(np.unique(a.bond_J)) == {-1.5, 1.5} and len(a.bond_J) == len(a.lattice.bonds(1))
+    other = build_model(parse(cfg.text.replace("disorder_seed = 4", "disorder_seed = 5")), (4,), 0)
+    assert not np.array_equal(a.bond_J, other.bond_J)

@@ -42,13 +42,27 @@ class Metropolis:
         per chain in sweeps ``(n_chains,)`` (always 1)."""
         accepted = torch.zeros(state.shape[0], device=state.device)
         for colour in range(len(self.model.colours)):
-            accepted += self.model.metropolis_colour(state, colour, self.beta, self.step,
-                                                     self.generator)
+            accepted += self.update_colour(state, colour)
         self.acceptance = accepted / self.model.n_sites
         if adapt and self.continuous:
             factor = (1.0 + (self.acceptance.to(torch.float64) - 0.5))[:, None]
             self.step = (self.step * factor).clamp(1e-4, np.pi)
         return torch.ones(state.shape[0])
+
+    def update_colour(self, state: torch.Tensor, colour: int) -> torch.Tensor:
+        """Propose a move at every site of one colour class and accept each with
+        probability ``min(1, exp(-beta dE))``, in place; returns accepted counts
+        ``(n_chains,)``."""
+        model = self.model
+        sites = model.colours[colour]
+        old = state.index_select(1, sites)
+        new = model.propose(old, self.step, self.generator)
+        dE = model.delta_energy(state, colour, old, new)
+        u = torch.rand(dE.shape, generator=self.generator, device=dE.device, dtype=dE.dtype)
+        accept = u < torch.exp(-self.beta * dE)
+        mask = accept.view(accept.shape + (1,) * (old.dim() - 2))
+        state.index_copy_(1, sites, torch.where(mask, new, old))
+        return accept.sum(1)
 
     def get_state(self) -> dict:
         return {"torch_generator": self.generator.get_state().numpy(),

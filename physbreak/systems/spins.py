@@ -122,10 +122,15 @@ class SpinModel:
         """Total energy per chain, ``(n_chains,)`` float64, units of J."""
         raise NotImplementedError
 
-    def metropolis_colour(self, state, colour: int, beta, step, generator) -> torch.Tensor:
-        """One Metropolis update of every site of colour class ``colour``, in
-        place.  ``beta``: ``(n_chains, 1)``; ``step``: ``(n_chains, 1)`` proposal
-        width (continuous spins only).  Returns accepted counts ``(n_chains,)``."""
+    def propose(self, old, step, generator):
+        """A proposed new value for each site in ``old`` ``(n_chains, n_c, ...)``;
+        ``step`` ``(n_chains, 1)`` is the proposal width of continuous spins."""
+        raise NotImplementedError
+
+    def delta_energy(self, state, colour: int, old, new) -> torch.Tensor:
+        """Energy change ``(n_chains, n_c)`` of setting each site of colour class
+        ``colour`` from ``old`` to ``new`` alone (units of J).  Sites of one
+        class share no bond, so the changes add up when all are applied."""
         raise NotImplementedError
 
     # --- shared ----------------------------------------------------------------
@@ -160,10 +165,6 @@ class SpinModel:
             local = torch.zeros_like(state.index_select(1, self.colours[colour]))
         return local
 
-    @staticmethod
-    def _accept(dE, beta, generator):
-        u = torch.rand(dE.shape, generator=generator, device=dE.device, dtype=dE.dtype)
-        return u < torch.exp(-beta * dE)
 
 
 class Ising(SpinModel):
@@ -183,15 +184,14 @@ class Ising(SpinModel):
         e = -(s[:, self._ci] * s[:, self._cj] * self._bond_J).sum(1)
         return e - (s * self.field).sum(1)
 
-    def metropolis_colour(self, state, colour, beta, step, generator):
-        sites = self.colours[colour]
-        s = state.index_select(1, sites)
+    def propose(self, old, step, generator):
+        return -old
+
+    def delta_energy(self, state, colour, old, new):
         local = self._local_field(state, colour)
         if self.has_field:
-            local += self.field[sites].to(local.dtype)
-        accept = self._accept(local.mul_(s).mul_(2.0), beta, generator)
-        state.index_copy_(1, sites, s.mul_(accept.to(s.dtype).mul_(-2.0).add_(1.0)))
-        return accept.sum(1)
+            local += self.field[self.colours[colour]].to(local.dtype)
+        return local.mul_(old).mul_(2.0)
 
 
 class Potts(SpinModel):
@@ -221,20 +221,18 @@ class Potts(SpinModel):
         same = (state[:, self._ci] == state[:, self._cj]).to(torch.float64)
         return -(same * self._bond_J).sum(1) - ((state == 0).to(torch.float64) * self.field).sum(1)
 
-    def metropolis_colour(self, state, colour, beta, step, generator):
-        sites = self.colours[colour]
-        old = state.index_select(1, sites)
+    def propose(self, old, step, generator):
         shift = torch.randint(1, self.q, old.shape, generator=generator, device=self.device)
-        new = (old + shift) % self.q
+        return (old + shift) % self.q
+
+    def delta_energy(self, state, colour, old, new):
         dE = torch.zeros(old.shape, dtype=self.coupling_dtype, device=self.device)
         for values, J in self._neighbours(state, colour):
             dE += ((values == old).to(dE.dtype) - (values == new).to(dE.dtype)) * J
         if self.has_field:
-            f = self.field[sites].to(dE.dtype)
+            f = self.field[self.colours[colour]].to(dE.dtype)
             dE -= f * ((new == 0).to(dE.dtype) - (old == 0).to(dE.dtype))
-        accept = self._accept(dE, beta, generator)
-        state.index_copy_(1, sites, torch.where(accept, new, old))
-        return accept.sum(1)
+        return dE
 
 
 class ONModel(SpinModel):
@@ -264,7 +262,7 @@ class ONModel(SpinModel):
         e = -((state[:, self._ci] * state[:, self._cj]).sum(-1) * self._bond_J).sum(1)
         return e - (state[..., 0] * self.field).sum(1)
 
-    def _propose(self, old, step, generator):
+    def propose(self, old, step, generator):
         """Random move of width ``step`` (radians for XY), renormalised."""
         if self.n_components == 2:
             delta = (2 * torch.rand(old.shape[:-1], generator=generator, device=self.device,
@@ -276,17 +274,11 @@ class ONModel(SpinModel):
         new = old + step[..., None] * kick
         return new / new.norm(dim=-1, keepdim=True)
 
-    def metropolis_colour(self, state, colour, beta, step, generator):
-        sites = self.colours[colour]
-        old = state.index_select(1, sites)
+    def delta_energy(self, state, colour, old, new):
         local = self._local_field(state, colour)
         if self.has_field:
-            local[..., 0] += self.field[sites]
-        new = self._propose(old, step, generator)
-        dE = -((new - old) * local).sum(-1)
-        accept = self._accept(dE, beta, generator)
-        state.index_copy_(1, sites, torch.where(accept[..., None], new, old))
-        return accept.sum(1)
+            local[..., 0] += self.field[self.colours[colour]]
+        return -((new - old) * local).sum(-1)
 
 
 def XY(lattice, J=(1.0,), h=0.0, device="cpu") -> ONModel:
