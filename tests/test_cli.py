@@ -126,3 +126,10 @@ def test_cuda_requested_without_a_gpu(tmp_path, capsys):
     cfg.write_text(GOOD.replace("seed = 1", 'seed = 1\ndevice = "cuda"'))
     code, _, err = run(capsys, "simulate", cfg, "--out", tmp_path / "x.h5")
     assert code == 2 and "device = 'cuda'" in err and "no CUDA device" in err
+
+
+def test_unwritable_output_path(tmp_path, capsys):
+    cfg = tmp_path / "good.toml"
+    cfg.write_text(GOOD)
+    code, _, err = run(capsys, "simulate", cfg, "--out", tmp_path / "no" / "such" / "dir.h5")
+    assert code == 2 and "--out" in err and "writable" in err

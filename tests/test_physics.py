@@ -74,3 +74,19 @@ def test_spin_wave_energy_at_low_temperature(kind, dim, L):
     est = estimate(e)
     assert abs(est.mean - spin_wave_energy(T, model.n_components, dim)) < 0.005, est
     assert est.error < 1e-3
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+def test_metropolis_on_cuda_matches_onsager():
+    model = Ising(build("square", 64), device="cuda")
+    sampler = Metropolis(model, [2.0] * 8, np.random.SeedSequence(30))
+    state = model.initial_state(8, __import__("torch").Generator(device="cuda").manual_seed(0),
+                                ordered=True)
+    for _ in range(500):
+        sampler.sweep(state)
+    e = []
+    for _ in range(1500):
+        sampler.sweep(state)
+        e.append((model.energy(state) / model.n_sites).cpu().numpy())
+    est = estimate(np.array(e))
+    assert abs(est.mean - onsager_energy(2.0)) < 3 * est.error

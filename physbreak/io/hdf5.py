@@ -31,7 +31,7 @@ import h5py
 import numpy as np
 
 from physbreak import __version__
-from physbreak.errors import CorruptFileError, SchemaError
+from physbreak.errors import ConfigError, CorruptFileError, OutputExistsError, SchemaError
 
 SCHEMA_VERSION = 1
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
@@ -82,7 +82,13 @@ class RunWriter:
         if resume:
             self.file = open_file(self.path, "r+")
         else:
-            self.file = h5py.File(self.path, "x")
+            try:
+                self.file = h5py.File(self.path, "x")
+            except FileExistsError:
+                raise OutputExistsError(f"--out = {str(path)!r} exists: pass --resume to continue "
+                                        "it, or choose another output file") from None
+            except OSError as exc:
+                raise ConfigError("--out", str(path), f"a writable file path ({exc})") from None
             a = self.file.attrs
             a["physbreak_schema"] = SCHEMA_VERSION
             a["physbreak_version"] = __version__
