@@ -59,7 +59,7 @@ def build(kind: str, size, periodic: bool = True, n_shells: int = 2) -> Lattice:
     if periodic and any(np.any(b[:, 0] == b[:, 1]) for b in shells):
         raise ConfigError("lattice.size", list(size),
                           f"sizes large enough that no {kind} bond wraps onto its own site")
-    return Lattice(kind, size, positions.reshape(-1, dim), shells, periodic)
+    return Lattice(kind, size, positions.reshape(-1, dim), shells, periodic, vectors, n_basis)
 
 
 def _find_shells(size, vectors, basis, cells, periodic, n_shells):

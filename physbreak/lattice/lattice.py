@@ -21,6 +21,8 @@ class Lattice:
         shells: ``shells[k]`` is the ``(n_bonds_k, 2)`` int array of bonds of
             shell ``k + 1`` (nearest neighbours first); each bond listed once.
         periodic: whether the boundaries wrap around.
+        vectors: ``(dim, dim)`` primitive vectors as rows (None for a graph).
+        n_basis: sites per unit cell.
     """
 
     name: str
@@ -28,6 +30,8 @@ class Lattice:
     positions: np.ndarray
     shells: tuple[np.ndarray, ...]
     periodic: bool = True
+    vectors: np.ndarray | None = None
+    n_basis: int = 1
     _colour_cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -52,6 +56,25 @@ class Lattice:
             edges = np.concatenate([self.bonds(s) for s in range(1, n_shells + 1)])
             self._colour_cache[n_shells] = _colour_graph(self.n_sites, edges)
         return self._colour_cache[n_shells]
+
+    def translation_group(self):
+        """Lattice translations as site permutations (order ``prod(size)``)."""
+        from physbreak.symmetry.lattice_groups import translation_group
+
+        return translation_group(self)
+
+    def point_group(self):
+        """Symmetries fixing site 0, as site permutations with their matrices."""
+        from physbreak.symmetry.lattice_groups import point_group
+
+        return point_group(self)
+
+    def space_group(self):
+        """All symmetries of the periodic lattice (translations x point group,
+        plus the operations that swap sublattices), as site permutations."""
+        from physbreak.symmetry.lattice_groups import space_group
+
+        return space_group(self)
 
     @cached_property
     def sublattice_sign(self) -> np.ndarray | None:

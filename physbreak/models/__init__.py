@@ -1,0 +1,5 @@
+"""Assembled predictors."""
+
+from physbreak.models.canonicalized import RelaxedCanonicalizationModel, mlp
+
+__all__ = ["RelaxedCanonicalizationModel", "mlp"]

@@ -1,0 +1,153 @@
+"""Symmetry breakers: extra inputs ``b`` that let a network leave the symmetry
+of its input ``x``.  One interface, interchangeable in every model::
+
+    b = breaker(x, generator=None)      # (batch, breaker.dim) float tensor
+
+``breaker.rep`` is the representation ``b`` transforms in (None when there is
+no ``b``); ``breaker.deterministic`` says whether ``b`` is a function of ``x``.
+
+| breaker | b | relaxed-equivariant |
+|---|---|---|
+| :class:`NoBreaker` | nothing | equivariant, cannot break |
+| :class:`RelaxedCanonicalization` | ``rho_b(h(x)) b0`` | exactly |
+| :class:`NoiseInjection` | ``eps`` ~ G-invariant Gaussian | in distribution |
+| :class:`SymPE` | ``rho_b(s h(x)) b0``, ``s`` uniform on ``G_x`` | in distribution |
+| :class:`SymmetryBreakingSet` | a member of a ``G_x``-orbit with stabilizer K | exactly |
+
+``b0`` must have a free orbit (trivial stabilizer) under the group; a generic
+vector does (:func:`generic_vector`): for site fields odd under the spin flip
+it is far smaller than the regular representation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from physbreak.relaxed.reps import Canonicalizer, Rep
+
+
+def generic_vector(rep: Rep, seed: int = 0) -> np.ndarray:
+    """A vector with a free orbit under ``rep``'s group (checked)."""
+    b0 = np.random.default_rng(seed).normal(size=rep.dim)
+    if len(rep.fixed_elements(b0, tol=1e-9)) != 1:
+        raise ValueError("this representation has no free orbit: choose a larger one for b0")
+    return b0
+
+
+class NoBreaker:
+    """No symmetry breaking: the model stays equivariant."""
+
+    deterministic = True
+    rep = None
+    dim = 0
+
+    def __call__(self, x, generator=None):
+        return x.new_zeros(x.shape[0], 0)
+
+
+class RelaxedCanonicalization:
+    """``b = rho_b(h(x)) b0`` with ``h`` the fixed tie-break canonicalizer of ``x``.
+
+    Args:
+        rep_x: representation of the inputs.
+        rep_b: representation of ``b`` (same group).
+        b0: ``(rep_b.dim,)`` with a free orbit (default: :func:`generic_vector`).
+    """
+
+    deterministic = True
+
+    def __init__(self, rep_x: Rep, rep_b: Rep, b0=None):
+        self.canon = Canonicalizer(rep_x)
+        self.rep = rep_b
+        self.dim = rep_b.dim
+        self.b0 = torch.as_tensor(generic_vector(rep_b) if b0 is None else np.asarray(b0))
+
+    def elements(self, x, generator=None) -> np.ndarray:
+        return self.canon(x)
+
+    def __call__(self, x, generator=None):
+        g = torch.as_tensor(self.elements(x, generator))
+        b0 = self.b0.to(device=x.device, dtype=x.dtype).expand(len(g), -1)
+        return self.rep.apply(g, b0)
+
+
+class SymPE(RelaxedCanonicalization):
+    """Randomised canonicalization (Lawrence et al. 2025): ``b = rho_b(s h(x)) b0``
+    with ``s`` uniform on the stabilizer ``G_x``."""
+
+    deterministic = False
+
+    def __init__(self, rep_x: Rep, rep_b: Rep, b0=None, tol: float = 1e-6):
+        super().__init__(rep_x, rep_b, b0)
+        self.tol = tol
+
+    def elements(self, x, generator=None):
+        group = self.canon.rep.group
+        h = self.canon(x)
+        x = np.asarray(x.detach().cpu(), dtype=np.float64)
+        out = []
+        for row, hk in zip(x, h):
+            stab = self.canon.rep.fixed_elements(row, self.tol)
+            pick = int(torch.randint(len(stab), (1,), generator=generator))
+            out.append(group.product(int(stab[pick]), int(hk)))
+        return np.array(out)
+
+
+class NoiseInjection:
+    """``b = scale * eps`` with ``eps`` standard normal in ``rep_b``: invariant
+    in distribution under every orthogonal representation."""
+
+    deterministic = False
+
+    def __init__(self, rep_b: Rep, scale: float = 1.0):
+        self.rep, self.dim, self.scale = rep_b, rep_b.dim, scale
+
+    def __call__(self, x, generator=None):
+        eps = torch.randn((x.shape[0], self.dim), generator=generator, dtype=x.dtype)
+        return self.scale * eps.to(x.device)
+
+
+class SymmetryBreakingSet:
+    """Xie & Smidt (2024): from the input's point group ``G_x`` (a dense 3x3
+    representation), the set of unit vectors whose stabilizer in ``G_x`` is the
+    subgroup named ``target`` (e.g. C4v for a polar tetragonal distortion of a
+    cubic cell); the set is built from ``G_x``'s own rotation axes and mirror
+    normals, so it moves with ``x``, and one fixed member (the smallest, by a
+    tie-break) is returned.
+
+    Args:
+        rep_x: representation of the inputs; ``rep_b`` must be ``vector_rep`` of the same group.
+        rep_b: 3-vector representation.
+        target: Schoenflies symbol of the stabilizer the broken state keeps.
+    """
+
+    deterministic = True
+
+    def __init__(self, rep_x: Rep, rep_b: Rep, target: str, tol: float = 1e-6):
+        self.rep_x, self.rep, self.dim, self.target, self.tol = rep_x, rep_b, 3, target, tol
+
+    def members(self, x_row: np.ndarray) -> np.ndarray:
+        """The symmetry-breaking set of one input: ``(n, 3)`` unit vectors."""
+        from physbreak.symmetry.point_groups import identify
+
+        mats = self.rep.matrices()[self.rep_x.fixed_elements(x_row, self.tol)]
+        proper = mats * np.sign(np.linalg.det(mats))[:, None, None]
+        w, v = np.linalg.eig(proper)
+        axes = np.real(np.take_along_axis(v, np.argmin(np.abs(w - 1), axis=1)[:, None, None], 2)[..., 0])
+        axes = axes[~np.all(np.isclose(proper, np.eye(3), atol=1e-9), axis=(1, 2))]
+        axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)
+        axes = np.unique(np.round(np.concatenate([axes, -axes]), 8) + 0.0, axis=0)
+        fixed = np.all(np.abs(np.einsum("gij,cj->gci", mats, axes) - axes[None]) < 1e-6, axis=-1)
+        keep = [c for c in range(len(axes)) if identify(mats[fixed[:, c]]) == self.target]
+        return axes[keep].reshape(-1, 3)
+
+    def __call__(self, x, generator=None):
+        rows = np.asarray(x.detach().cpu(), dtype=np.float64)
+        chosen = []
+        for row in rows:
+            members = np.round(self.members(row), 6) + 0.0
+            if len(members) == 0:
+                raise ValueError(f"no vector has stabilizer {self.target} in this input's group")
+            chosen.append(members[np.lexsort(members.T[::-1])[0]])
+        return torch.as_tensor(np.array(chosen), dtype=x.dtype, device=x.device)

@@ -1,0 +1,5 @@
+"""Training loops and metrics."""
+
+from physbreak.train.fit import exact_hits, fit
+
+__all__ = ["exact_hits", "fit"]

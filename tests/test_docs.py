@@ -1,0 +1,37 @@
+"""The examples in the docs run and print what they claim."""
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+import physbreak.lattice
+import physbreak.symmetry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("module", [physbreak.lattice, physbreak.symmetry])
+def test_docstring_examples(module):
+    assert doctest.testmod(module).failed == 0
+
+
+def python_blocks(path):
+    return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
+
+
+def test_relaxed_equivariance_worked_example(capsys):
+    (block,) = python_blocks(ROOT / "docs" / "relaxed-equivariance.md")
+    exec(compile(block, "relaxed-equivariance.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == ["8", "1", "True", "True"]
+
+
+def test_readme_library_examples(capsys):
+    blocks = python_blocks(ROOT / "README.md")
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "1024"
