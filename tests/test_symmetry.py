@@ -224,3 +224,15 @@ def test_stabilizer_with_flip_times_translation_matches_brute_force():
     brute = [g for g in range(group.order) if H.transformed(group, g).equals(H)]
     assert list(stabilizer_elements(group, H)) == brute
     assert len(brute) == 64  # p2mm-like point part (4) x 16 translations, half with a flip
+
+
+def test_open_lattices_and_graphs():
+    assert build("square", 4, periodic=False).space_group().order == 8  # D4 about the centre
+    assert build("square", (4, 6), periodic=False).point_group().order == 4
+    assert build("cubic", 3, periodic=False).space_group().order == 48
+    assert build("honeycomb", 2, periodic=False).point_group().order == 4  # the rhombic sample: D2
+    with pytest.raises(Exception, match="open lattice has no translations"):
+        build("square", 4, periodic=False).translation_group()
+    outer = [(i, (i + 1) % 5) for i in range(5)]
+    petersen = from_edges(10, outer + [(5 + i, 5 + (i + 2) % 5) for i in range(5)] + [(i, i + 5) for i in range(5)])
+    assert petersen.space_group().order == 120  # Aut(Petersen) = S5

@@ -10,6 +10,7 @@ no ``b``); ``breaker.deterministic`` says whether ``b`` is a function of ``x``.
 |---|---|---|
 | :class:`NoBreaker` | nothing | equivariant, cannot break |
 | :class:`RelaxedCanonicalization` | ``rho_b(h(x)) b0`` | exactly |
+| :class:`GraphCanonicalization` | ``b0`` relabelled by the canonical labelling | exactly |
 | :class:`NoiseInjection` | ``eps`` ~ G-invariant Gaussian | in distribution |
 | :class:`SymPE` | ``rho_b(s h(x)) b0``, ``s`` uniform on ``G_x`` | in distribution |
 | :class:`SymmetryBreakingSet` | a member of a ``G_x``-orbit with stabilizer K | exactly |
@@ -70,6 +71,52 @@ class RelaxedCanonicalization:
         g = torch.as_tensor(self.elements(x, generator))
         b0 = self.b0.to(device=x.device, dtype=x.dtype).expand(len(g), -1)
         return self.rep.apply(g, b0)
+
+
+class GraphCanonicalization:
+    """Relaxed canonicalization for spin Hamiltonians on any graph, with no group
+    given: ``h(x)`` is bliss's canonical labelling of the coupling graph (edge
+    weights = couplings, vertex colours = fields) and, for the spin flip, the
+    field sign whose canonical form is smaller (ties: +1).  ``b_i = sigma_x *
+    b0[label_x(i)]``, a site field odd under the flip.  Relaxed-equivariant
+    under (automorphisms of the graph) x Z2, with no enumeration of the group.
+
+    Args:
+        n_sites: vertices.
+        bonds: ``(n_bonds, 2)``; inputs are ``x = [J (n_bonds), h (n_sites)]`` or
+            just ``J`` when ``fields`` is False.
+        rep_b: representation of ``b`` (a :func:`~physbreak.relaxed.reps.site_rep`), or None.
+        decimals: rounding of couplings and fields before comparing them.
+    """
+
+    deterministic = True
+
+    def __init__(self, n_sites: int, bonds, rep_b: Rep | None = None, fields: bool = False,
+                 b0=None, decimals: int = 6):
+        self.n, self.bonds, self.fields, self.decimals = n_sites, np.asarray(bonds), fields, decimals
+        self.rep, self.dim = rep_b, n_sites
+        self.b0 = np.sort(np.random.default_rng(0).normal(size=n_sites)) if b0 is None else np.asarray(b0)
+
+    def _form(self, J, h):
+        from physbreak.symmetry.graphs import canonical_permutation
+
+        label = canonical_permutation(self.n, self.bonds, h, J, self.decimals)
+        edges = np.sort(label[self.bonds], axis=1)
+        order = np.lexsort((edges[:, 1], edges[:, 0]))
+        form = (tuple(map(tuple, edges[order])), tuple(np.round(J[order], self.decimals) + 0.0),
+                tuple(np.round(h[np.argsort(label)], self.decimals) + 0.0))
+        return form, label
+
+    def __call__(self, x, generator=None):
+        rows = np.asarray(x.detach().cpu(), dtype=np.float64)
+        out = []
+        for row in rows:
+            J = row[: len(self.bonds)]
+            h = row[len(self.bonds):] if self.fields else np.zeros(self.n)
+            (form_p, label_p), (form_m, label_m) = self._form(J, h), self._form(J, -h)
+            sign, label = (1.0, label_p) if form_p <= form_m else (-1.0, label_m)
+            out.append(sign * self.b0[label])
+        return torch.as_tensor(np.array(out), dtype=x.dtype, device=x.device)
 
 
 class SymPE(RelaxedCanonicalization):

@@ -1,4 +1,4 @@
-"""Symmetry groups of periodic lattices as site permutations.
+"""Symmetry groups of lattices as site permutations.
 
 An operation ``x -> R x + t`` (R from the Bravais lattice's holohedry) is a
 symmetry when it maps every site onto a site of the same torus and every
@@ -6,6 +6,10 @@ bond of every shell onto a bond of that shell.  The space group is generated
 by the unit translations and the symmetries that move site 0 inside its own
 unit cell; its order is ``n_cells x |point group| x (sublattice swaps)``,
 e.g. ``8 L^2`` (p4m) on an L x L square torus.
+
+Open lattices have no translations: their point and space groups are the
+operations about the centre of the sample.  A graph (``from_edges``) has no
+geometry: its space group is its automorphism group (bliss), bond shells kept.
 """
 
 from __future__ import annotations
@@ -37,20 +41,25 @@ def _holohedry(lattice: Lattice) -> np.ndarray:
 
 
 class _SiteMatcher:
-    """Maps Cartesian positions to site indices on the torus (or -1)."""
+    """Maps Cartesian positions to site indices on the torus (or on the open
+    sample), -1 where there is no site."""
 
     def __init__(self, lattice: Lattice):
-        if not lattice.periodic or lattice.vectors is None:
-            raise ConfigError("lattice.periodic", lattice.periodic,
-                              "a periodic Bravais lattice for lattice symmetry groups")
+        if lattice.vectors is None:
+            raise ConfigError("lattice", lattice.name, "a Bravais lattice with a basis "
+                              "(a graph has only its automorphism group: use space_group())")
         self.lattice = lattice
         self.inv = np.linalg.inv(lattice.vectors)
         self.size = np.asarray(lattice.size, dtype=float)
         self.index = {key: i for i, key in enumerate(self._keys(lattice.positions))}
 
     def _keys(self, positions):
-        frac = np.mod(positions @ self.inv, self.size)
-        frac = np.round(frac * 1e5).astype(np.int64) % np.round(self.size * 1e5).astype(np.int64)
+        frac = positions @ self.inv
+        if self.lattice.periodic:
+            frac = np.mod(frac, self.size)
+            frac = np.round(frac * 1e5).astype(np.int64) % np.round(self.size * 1e5).astype(np.int64)
+        else:
+            frac = np.round(frac * 1e5).astype(np.int64)
         return [tuple(r) for r in frac]
 
     def __call__(self, positions) -> np.ndarray:
@@ -84,8 +93,26 @@ def _cell_moves(lattice: Lattice, matcher: _SiteMatcher):
     return perms, mats
 
 
+def _about_centre(lattice: Lattice) -> FiniteGroup:
+    """Symmetries of an open sample: point operations about its centre."""
+    matcher = _SiteMatcher(lattice)
+    x = lattice.positions
+    c = x.mean(axis=0)
+    bonds = _bond_sets(lattice)
+    perms, mats = [], []
+    for R in _holohedry(lattice):
+        perm = matcher((x - c) @ R.T + c)
+        if _is_symmetry(lattice, perm, bonds):
+            perms.append(perm)
+            mats.append(R)
+    return FiniteGroup.generate({"perm": perms[1:] or [perms[0]], "matrix": mats[1:] or [mats[0]]},
+                                f"open {lattice.name} point group")
+
+
 def translation_group(lattice: Lattice) -> FiniteGroup:
     """All lattice translations of the torus, order ``prod(size)``."""
+    if not lattice.periodic:
+        raise ConfigError("lattice.periodic", False, "true: an open lattice has no translations")
     matcher = _SiteMatcher(lattice)
     shifts = np.array(list(itertools.product(*(range(n) for n in lattice.size))))
     perms = np.array([matcher(lattice.positions + s @ lattice.vectors) for s in shifts])
@@ -96,7 +123,10 @@ def translation_group(lattice: Lattice) -> FiniteGroup:
 
 def point_group(lattice: Lattice) -> FiniteGroup:
     """The symmetries that fix site 0 (its site point group, e.g. D4 on the
-    square lattice, C6v triangular, C3v honeycomb, Oh cubic)."""
+    square lattice, C6v triangular, C3v honeycomb, Oh cubic); for an open
+    lattice, the operations about the centre of the sample."""
+    if not lattice.periodic:
+        return _about_centre(lattice)
     perms, mats = _cell_moves(lattice, _SiteMatcher(lattice))
     keep = [k for k, p in enumerate(perms) if p[0] == 0]
     return FiniteGroup.generate({"perm": [perms[k] for k in keep], "matrix": [mats[k] for k in keep]},
@@ -105,7 +135,16 @@ def point_group(lattice: Lattice) -> FiniteGroup:
 
 def space_group(lattice: Lattice) -> FiniteGroup:
     """All symmetries of the periodic lattice: translations and the point
-    operations (those that exchange sublattices included)."""
+    operations (those that exchange sublattices included).  Open lattices: the
+    point group about the centre; graphs: the automorphisms that keep shells."""
+    if lattice.vectors is None:
+        from physbreak.symmetry.graphs import automorphism_group
+
+        edges = np.concatenate(lattice.shells)
+        shell = np.concatenate([np.full(len(b), k) for k, b in enumerate(lattice.shells)])
+        return automorphism_group(lattice.n_sites, edges, edge_values=shell)
+    if not lattice.periodic:
+        return _about_centre(lattice)
     perms, mats = _cell_moves(lattice, _SiteMatcher(lattice))
     trans = translation_group(lattice)
     eye = np.eye(lattice.vectors.shape[0])
