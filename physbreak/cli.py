@@ -3,6 +3,9 @@
     physbreak simulate CONFIG.toml [--out FILE] [--resume]
     physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N]
     physbreak demo [--steps N] [--json]
+    physbreak groundstates CONFIG.toml [--out FILE] [--resume]
+    physbreak train CONFIG.toml
+    physbreak predict CHECKPOINT DATA.h5 [--out FILE] [--split NAME]
 
 Bad input (a :class:`~physbreak.errors.PhysbreakError`) is printed as one
 line on stderr with exit code 2.
@@ -36,6 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--discard", type=int, default=0, help="samples dropped per chain (default 0)")
     a.add_argument("--order", default="auto", choices=("auto", "magnetization", "staggered"),
                    help="order parameter (default: staggered for antiferromagnets)")
+    g = sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems")
+    g.add_argument("config", help="TOML dataset config")
+    g.add_argument("--out", help="output HDF5 file (default: the config's `output`)")
+    g.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    t = sub.add_parser("train", help="train ground-state predictors; write the benchmark report")
+    t.add_argument("config", help="TOML training config (with its [[family]] dataset tables)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    pr = sub.add_parser("predict", help="predict ground states of a dataset with a checkpoint")
+    pr.add_argument("checkpoint", help="a .pt file written by `physbreak train`")
+    pr.add_argument("data", help="an HDF5 file written by `physbreak groundstates`")
+    pr.add_argument("--out", help="output HDF5 file (default: DATA-stem_predictions.h5)")
+    pr.add_argument("--split", help="only records of this split")
+    pr.add_argument("--device", default="cpu", help="torch device (default cpu)")
     d = sub.add_parser("demo", help="symmetry breaking demo: Neel states of antiferromagnets, "
                                      "every breaker strategy")
     d.add_argument("--steps", type=int, default=200, help="training steps per model (default 200)")
@@ -63,6 +80,25 @@ def _demo(args) -> str:
     return "\n".join(lines)
 
 
+def _file_kind(path) -> str:
+    from physbreak.io import open_file
+
+    with open_file(path) as f:
+        return str(f.attrs.get("kind", "spin_mc"))
+
+
+def _dataset_summary(path) -> dict:
+    from physbreak.io.problems import read_problems
+
+    groups: dict = {}
+    for _, split, p in read_problems(path):
+        groups.setdefault((p.family, split, p.n_sites), []).append(p)
+    rows = [{"family": f, "split": s, "n_sites": n, "count": len(ps),
+             "degeneracy": float(sum(p.ground.degeneracy for p in ps) / len(ps)),
+             "exact": sum(p.ground.exact for p in ps) / len(ps)} for (f, s, n), ps in sorted(groups.items())]
+    return {"file": str(path), "rows": rows}
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -76,6 +112,27 @@ def main(argv=None) -> int:
             print(f"wrote {out}")
         elif args.command == "demo":
             print(_demo(args))
+        elif args.command == "groundstates":
+            from physbreak.groundstate.dataset import build_dataset, load as load_dataset
+
+            cfg = load_dataset(args.config)
+            out = build_dataset(cfg, args.out, args.resume, progress=False if args.quiet else None)
+            print(f"wrote {out}")
+        elif args.command == "train":
+            from physbreak.train.benchmark import load as load_train, run
+
+            cfg = load_train(args.config)
+            run(cfg, progress=False if args.quiet else None)
+            print(f"wrote {cfg.output}/report.md")
+        elif args.command == "predict":
+            from physbreak.train.predict import predict_file
+
+            for path in (args.checkpoint, args.data):
+                if not Path(path).exists():
+                    from physbreak.errors import ConfigError
+
+                    raise ConfigError("predict", path, "an existing file")
+            print(f"wrote {predict_file(args.checkpoint, args.data, args.out, args.split, args.device)}")
         else:
             from physbreak.analysis.report import analyze_run, format_report
 
@@ -84,9 +141,21 @@ def main(argv=None) -> int:
 
                 raise ConfigError("--discard", args.discard, "an integer >= 0")
             path = Path(args.file)
-            plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
-            result = analyze_run(path, plots, args.discard, args.order)
-            print(json.dumps(result, indent=1) if args.json else format_report(result))
+            kind = _file_kind(path)
+            if kind == "predictions":
+                from physbreak.train.predict import format_predictions, summarise_predictions
+
+                result = summarise_predictions(path)
+                print(json.dumps(result, indent=1) if args.json else format_predictions(result))
+            elif kind == "groundstates":
+                result = _dataset_summary(path)
+                print(json.dumps(result, indent=1) if args.json else "\n".join(
+                    f"{r['family']:>12} {r['split']:>6} {r['n_sites']:>6} spins: {r['count']} problems, "
+                    f"mean degeneracy {r['degeneracy']:.1f}, exact {100 * r['exact']:.0f}%" for r in result["rows"]))
+            else:
+                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
+                result = analyze_run(path, plots, args.discard, args.order)
+                print(json.dumps(result, indent=1) if args.json else format_report(result))
     except PhysbreakError as exc:
         print(f"physbreak: error: {exc}", file=sys.stderr)
         return 2

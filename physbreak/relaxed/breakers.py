@@ -73,6 +73,35 @@ class RelaxedCanonicalization:
         return self.rep.apply(g, b0)
 
 
+def site_b0(n: int) -> np.ndarray:
+    """A fixed generic site field of ``n`` values: Gaussian, zero mean on
+    average, seeded by ``n`` (so the same for every graph of that size)."""
+    b0 = np.random.default_rng(1_000_003 + n).normal(size=n)
+    assert len(np.unique(b0)) == n and not np.allclose(np.sort(b0), np.sort(-b0))
+    return b0
+
+
+def canonical_site_field(n: int, bonds, J, h, b0=None, decimals: int = 6) -> np.ndarray:
+    """``b_i = sigma_x * b0[label_x(i)]`` for one Hamiltonian on any graph (see
+    :class:`GraphCanonicalization`); the default ``b0`` (:func:`site_b0`) has
+    distinct entries and no relabelling maps it to ``-b0`` (a free orbit)."""
+    from physbreak.symmetry.graphs import canonical_permutation
+
+    bonds, J, h = np.asarray(bonds), np.asarray(J, float), np.asarray(h, float)
+    b0 = site_b0(n) if b0 is None else np.asarray(b0)
+
+    def form(field):
+        label = canonical_permutation(n, bonds, field, J, decimals)
+        edges = np.sort(label[bonds], axis=1)
+        order = np.lexsort((edges[:, 1], edges[:, 0]))
+        return (tuple(map(tuple, edges[order])), tuple(np.round(J[order], decimals) + 0.0),
+                tuple(np.round(field[np.argsort(label)], decimals) + 0.0)), label
+
+    (form_p, label_p), (form_m, label_m) = form(h), form(-h)
+    sign, label = (1.0, label_p) if form_p <= form_m else (-1.0, label_m)
+    return sign * b0[label]
+
+
 class GraphCanonicalization:
     """Relaxed canonicalization for spin Hamiltonians on any graph, with no group
     given: ``h(x)`` is bliss's canonical labelling of the coupling graph (edge
@@ -95,27 +124,13 @@ class GraphCanonicalization:
                  b0=None, decimals: int = 6):
         self.n, self.bonds, self.fields, self.decimals = n_sites, np.asarray(bonds), fields, decimals
         self.rep, self.dim = rep_b, n_sites
-        self.b0 = np.sort(np.random.default_rng(0).normal(size=n_sites)) if b0 is None else np.asarray(b0)
-
-    def _form(self, J, h):
-        from physbreak.symmetry.graphs import canonical_permutation
-
-        label = canonical_permutation(self.n, self.bonds, h, J, self.decimals)
-        edges = np.sort(label[self.bonds], axis=1)
-        order = np.lexsort((edges[:, 1], edges[:, 0]))
-        form = (tuple(map(tuple, edges[order])), tuple(np.round(J[order], self.decimals) + 0.0),
-                tuple(np.round(h[np.argsort(label)], self.decimals) + 0.0))
-        return form, label
+        self.b0 = site_b0(n_sites) if b0 is None else np.asarray(b0)
 
     def __call__(self, x, generator=None):
         rows = np.asarray(x.detach().cpu(), dtype=np.float64)
-        out = []
-        for row in rows:
-            J = row[: len(self.bonds)]
-            h = row[len(self.bonds):] if self.fields else np.zeros(self.n)
-            (form_p, label_p), (form_m, label_m) = self._form(J, h), self._form(J, -h)
-            sign, label = (1.0, label_p) if form_p <= form_m else (-1.0, label_m)
-            out.append(sign * self.b0[label])
+        nb = len(self.bonds)
+        out = [canonical_site_field(self.n, self.bonds, row[:nb], row[nb:] if self.fields else np.zeros(self.n),
+                                    self.b0, self.decimals) for row in rows]
         return torch.as_tensor(np.array(out), dtype=x.dtype, device=x.device)
 
 

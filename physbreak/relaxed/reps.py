@@ -102,6 +102,13 @@ class DenseRep(Rep):
         return (m @ x.unsqueeze(-1)).squeeze(-1)
 
 
+def direct_sum(*reps: SignedPermRep) -> SignedPermRep:
+    """``rep_1 + rep_2 + ...`` acting on the concatenated vector (same group)."""
+    offsets = np.cumsum([0] + [r.dim for r in reps[:-1]])
+    return SignedPermRep(reps[0].group, np.concatenate([r.perm + o for r, o in zip(reps, offsets)], 1),
+                         np.concatenate([r.sign for r in reps], 1))
+
+
 def site_rep(group: FiniteGroup, odd: bool = True) -> SignedPermRep:
     """One value per site; ``odd`` values flip sign under the ``sign`` realisation."""
     perm = group.realisations["perm"]

@@ -45,11 +45,19 @@ def automorphism_group(n_sites: int, edges, vertex_values=None, edge_values=None
         vertex_values: ``(n_sites,)`` vertex colours/fields (None: all equal).
         edge_values: ``(n_edges,)`` edge weights/couplings (None: all equal).
     """
+    gens = automorphism_generators(n_sites, edges, vertex_values, edge_values, decimals)
+    if not len(gens):
+        return FiniteGroup({"perm": np.arange(n_sites)[None]}, "Aut", generators=[])
+    return FiniteGroup.generate({"perm": list(gens)}, "Aut", max_order=max_order)
+
+
+def automorphism_generators(n_sites: int, edges, vertex_values=None, edge_values=None,
+                            decimals: int = 8) -> np.ndarray:
+    """Generators ``(k, n_sites)`` of the automorphism group (bliss), without
+    enumerating the group (k may be 0)."""
     g, colours = _subdivided(n_sites, edges, vertex_values, edge_values, decimals)
     gens = [np.asarray(p)[:n_sites] for p in g.automorphism_group(sh="fl", color=colours)]
-    if not gens:
-        return FiniteGroup({"perm": np.arange(n_sites)[None]}, "Aut", generators=[])
-    return FiniteGroup.generate({"perm": gens}, "Aut", max_order=max_order)
+    return np.array(gens, dtype=np.int64).reshape(-1, n_sites)
 
 
 def count_automorphisms(n_sites: int, edges, vertex_values=None, edge_values=None,

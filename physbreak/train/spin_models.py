@@ -1,0 +1,200 @@
+"""Symmetry-breaking predictors of Ising ground states, one per strategy, with
+a common interface: ``fit(problems)`` and ``predict(problems) -> [(n_sites,)]``.
+
+| strategy | network | breaker features ``b_i`` |
+|---|---|---|
+| ``none`` | :class:`SpinGNN` (equivariant, odd) | none: cannot break |
+| ``canonical`` | :class:`SpinGNN` | relaxed canonicalization: ``b0`` relabelled by bliss's canonical labelling (fixed tie-break) |
+| ``noise`` | :class:`SpinGNN` | Gaussian noise, redrawn at every call |
+| ``sympe`` | :class:`SpinGNN` | the canonical field moved by ``s`` uniform on ``G_x`` |
+| ``baseline`` | :class:`SpinGNN` with biases and node-index features | none (not equivariant) |
+| ``emlp`` | relaxed E-MLP on one fixed lattice (all problems share the bonds) | ``h(x) b0``, ``h`` the group canonicalizer |
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import torch
+
+from physbreak.models.spin_gnn import GraphBatch, SpinGNN
+from physbreak.relaxed.breakers import RelaxedCanonicalization, canonical_site_field
+from physbreak.relaxed.losses import nearest_target_loss
+
+STRATEGIES = ("none", "canonical", "emlp", "noise", "sympe", "baseline")
+DETERMINISTIC = {"none": True, "canonical": True, "emlp": True, "noise": False, "sympe": False,
+                 "baseline": True}
+
+
+def _key(problem) -> bytes:
+    """Content key of a problem (ids of temporary objects are reused)."""
+    return problem.bonds.tobytes() + b"|" + problem.J.tobytes() + b"|" + problem.h.tobytes()
+
+
+def _group_arrays(problem, cache):
+    key = _key(problem)
+    if key not in cache:
+        g = problem.symmetry_group()
+        cache[key] = (g.realisations["perm"], g.realisations["sign"])
+    return cache[key]
+
+
+def exact_hit_rate(model, problems) -> float:
+    """Fraction of problems whose predicted spins (sign of the output) are a ground state."""
+    hits = [np.all(np.abs(np.sign(y)) == 1) and p.energy(np.sign(y))[0] <= p.ground.energy + 1e-6
+            for p, y in zip(problems, model.predict(problems))]
+    return float(np.mean(hits)) if hits else 0.0
+
+
+def fit_orbit_loss(model, problems, epochs: int, batch_size: int, lr: float, seed: int,
+                   validation=None, every: int = 5):
+    """Adam on minibatches with the orbit-aware loss: each problem's output is
+    compared with the nearest of its stored ground states.  ``model`` provides
+    ``net`` and ``per_problem(problems) -> [(n_sites,) tensors]``.  With
+    ``validation`` problems, the weights with the best validation exact-hit
+    rate (checked every ``every`` epochs) are kept (early stopping)."""
+    opt = torch.optim.Adam(model.net.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    best, best_state = -1.0, None
+    for epoch in range(epochs):
+        for chunk in np.array_split(rng.permutation(len(problems)), max(1, len(problems) // batch_size)):
+            batch = [problems[k] for k in chunk]
+            outs = model.per_problem(batch)
+            loss = sum(nearest_target_loss(o[None], torch.as_tensor(p.ground.states, dtype=o.dtype,
+                                                                     device=o.device)[None])
+                       for o, p in zip(outs, batch)) / len(batch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if validation and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
+            rate = exact_hit_rate(model, validation)
+            if rate > best:
+                best, best_state = rate, copy.deepcopy(model.net.state_dict())
+    if best_state is not None:
+        model.net.load_state_dict(best_state)
+
+
+class GNNPredictor:
+    """A :class:`SpinGNN` with one of the breakers above."""
+
+    def __init__(self, strategy: str, hidden: int = 32, layers: int = 8, device="cpu", seed: int = 0):
+        torch.manual_seed(seed)
+        self.strategy, self.device = strategy, torch.device(device)
+        channels = 0 if strategy in ("none", "baseline") else 1
+        self.net = SpinGNN(channels, hidden, layers, equivariant=strategy != "baseline").to(self.device)
+        self.generator = torch.Generator().manual_seed(seed)
+        self._canon, self._groups = {}, {}
+
+    def features(self, problem) -> np.ndarray:
+        n = problem.n_sites
+        if self.strategy in ("none", "baseline"):
+            return np.zeros((n, 0))
+        if self.strategy == "noise":
+            return torch.randn(n, 1, generator=self.generator).numpy()
+        key = _key(problem)
+        if key not in self._canon:
+            self._canon[key] = canonical_site_field(n, problem.bonds, problem.J, problem.h)
+        b = self._canon[key]
+        if self.strategy == "sympe":
+            perm, sign = _group_arrays(problem, self._groups)
+            g = int(torch.randint(len(perm), (1,), generator=self.generator))
+            moved = np.empty(n)
+            moved[perm[g]] = sign[g] * b
+            b = moved
+        return b[:, None]
+
+    def outputs(self, problems) -> torch.Tensor:
+        batch = GraphBatch(problems, [self.features(p) for p in problems], self.device)
+        return self.net(batch), batch
+
+    def per_problem(self, problems) -> list[torch.Tensor]:
+        out, batch = self.outputs(problems)
+        return list(torch.split(out, batch.sizes))
+
+    def fit(self, problems, epochs: int = 40, batch_size: int = 16, lr: float = 3e-3, seed: int = 0,
+            validation=None):
+        fit_orbit_loss(self, problems, epochs, batch_size, lr, seed, validation)
+
+    @torch.no_grad()
+    def predict(self, problems) -> list[np.ndarray]:
+        return [o.cpu().numpy() for o in self.per_problem(problems)]
+
+
+class LatticeEMLPPredictor:
+    """Relaxed E-MLP for problems sharing one bond list: the group is (graph
+    automorphisms of the bonds) x Z2, inputs ``x = [J, h]``."""
+
+    def __init__(self, example_problem, hidden: int = 8, layers: int = 2, device="cpu", seed: int = 0):
+        from physbreak.nn import RelaxedEMLP
+        from physbreak.relaxed.reps import bond_rep, direct_sum, site_rep
+        from physbreak.symmetry import automorphism_group, direct_product, spin_flip_group
+
+        torch.manual_seed(seed)
+        self.bonds = example_problem.bonds
+        n = example_problem.n_sites
+        group = direct_product(automorphism_group(n, self.bonds), spin_flip_group())
+        rx = direct_sum(bond_rep(group, self.bonds), site_rep(group, odd=True))
+        ry = site_rep(group, odd=True)
+        self.rep_x, self.rep_y = rx, ry
+        self.net = RelaxedEMLP(rx, RelaxedCanonicalization(rx, ry), ry, ry, channels=hidden, depth=layers)
+        self.device = device
+        self._b = {}
+
+    @property
+    def moves(self):
+        """The lattice group's elements ``(perms, signs)`` (for relaxed-equivariance tests)."""
+        g = self.rep_x.group
+        return g.realisations["perm"], g.realisations["sign"]
+
+    def _bond_keys(self, bonds):
+        n = int(self.bonds.max()) + 1
+        return np.sort(bonds, axis=1) @ np.array([n, 1])
+
+    def accepts(self, problem) -> bool:
+        """Same bond set (in any order and orientation) as the lattice."""
+        return problem.bonds.shape == self.bonds.shape and np.array_equal(
+            np.sort(self._bond_keys(problem.bonds)), np.sort(self._bond_keys(self.bonds)))
+
+    def _couplings(self, problem) -> np.ndarray:
+        """The problem's couplings in the lattice's bond order."""
+        order = np.argsort(self._bond_keys(problem.bonds))
+        where = np.argsort(np.argsort(self._bond_keys(self.bonds)))
+        return problem.J[order][where]
+
+    def _inputs(self, problems):
+        x = torch.as_tensor(np.stack([np.concatenate([self._couplings(p), p.h]) for p in problems]),
+                            dtype=torch.float32)
+        missing = [k for k, p in enumerate(problems) if _key(p) not in self._b]
+        if missing:
+            b = self.net.breaker(x[missing])
+            for k, row in zip(missing, b):
+                self._b[_key(problems[k])] = row
+        return x, torch.stack([self._b[_key(p)] for p in problems]).float()
+
+    def per_problem(self, problems) -> list[torch.Tensor]:
+        x, b = self._inputs(problems)
+        return list(self.net(x, b))
+
+    def fit(self, problems, epochs: int = 40, batch_size: int = 16, lr: float = 3e-3, seed: int = 0,
+            validation=None):
+        fit_orbit_loss(self, problems, epochs, batch_size, lr, seed, validation)
+
+    @torch.no_grad()
+    def predict(self, problems) -> list[np.ndarray]:
+        return [o.numpy() for o in self.per_problem(problems)]
+
+
+def make_predictor(strategy: str, train_problems, hidden: int, layers: int, device="cpu", seed: int = 0):
+    if strategy == "emlp":
+        return LatticeEMLPPredictor(train_problems[0], device=device, seed=seed)
+    return GNNPredictor(strategy, hidden, layers, device, seed)
+
+
+def train(strategy, problems, epochs=40, batch_size=16, lr=3e-3, hidden=32, layers=8, device="cpu", seed=0):
+    """Build and fit a predictor; returns ``(predictor, seconds)``."""
+    model = make_predictor(strategy, problems, hidden, layers, device, seed)
+    start = time.perf_counter()
+    model.fit(problems, epochs, batch_size, lr, seed)
+    return model, time.perf_counter() - start

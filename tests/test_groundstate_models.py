@@ -1,0 +1,133 @@
+"""Ground-state datasets, predictors and their CLI (symmetry-breaking GNNs)."""
+
+import json
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from physbreak.groundstate.dataset import build_dataset, parse
+from physbreak.groundstate.families import generate
+from physbreak.io.problems import read_problems
+from physbreak.symmetry import SpinHamiltonian, count_automorphisms
+from physbreak.train.benchmark import evaluate_model, load_checkpoint, save_checkpoint
+from physbreak.train.benchmark import parse as parse_train
+from physbreak.train.evaluate import relaxed_error
+from physbreak.train.spin_models import train
+
+SMALL = """seed = 3
+[[family]]
+name = "maxcut"
+sizes = [8, 10]
+count = 6
+[[family]]
+name = "uniform"
+split = "test"
+sizes = [4]
+count = 4
+[family.params]
+field_probability = 0.0
+"""
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gs") / "small.h5"
+    build_dataset(parse(SMALL), path, progress=False)
+    return path
+
+
+def test_dataset_records_and_resume(small_dataset, tmp_path):
+    records = read_problems(small_dataset)
+    assert len(records) == 16
+    assert {s for _, s, _ in records} == {"train", "test"}
+    # kill-like: drop the last three records, resume, compare with the full file
+    partial = tmp_path / "partial.h5"
+    partial.write_bytes(small_dataset.read_bytes())
+    with h5py.File(partial, "r+") as f:
+        for name in ("000013", "000014", "000015"):
+            del f["records"][name]
+        f["records/000012"].attrs["done"] = False
+        f.attrs["complete"] = False
+    build_dataset(parse(SMALL), partial, resume=True, progress=False)
+    a, b = read_problems(small_dataset), read_problems(partial)
+    for (na, _, pa), (nb, _, pb) in zip(a, b):
+        assert na == nb and np.array_equal(pa.J, pb.J) and np.array_equal(pa.ground.states, pb.ground.states)
+        assert np.array_equal(pa.stab_perm, pb.stab_perm)
+
+
+@pytest.mark.parametrize("family, size", [("uniform", 4), ("planted", 4), ("maxcut", 10),
+                                          ("frustrated", 3), ("spin_glass", 4)])
+def test_stabilizer_generators_generate_the_full_stabilizer(family, size):
+    rng = np.random.default_rng(11)
+    p = generate(family, size, rng)
+    group = p.symmetry_group()
+    H = SpinHamiltonian(p.n_sites, p.bonds, p.J, p.h)
+    for perm, sign in zip(group.realisations["perm"], group.realisations["sign"]):
+        moved = SpinHamiltonian(p.n_sites, perm[p.bonds], p.J, np.zeros(p.n_sites))
+        h = np.empty(p.n_sites)
+        h[perm] = sign * p.h
+        assert SpinHamiltonian(p.n_sites, perm[p.bonds], p.J, h).equals(H)
+    aut = count_automorphisms(p.n_sites, p.bonds, p.h, p.J)
+    assert group.order in (aut, 2 * aut)
+    # every stored ground state is a ground state, and the orbit is closed under the stabilizer
+    assert np.allclose(p.energy(p.ground.states), p.ground.energy)
+
+
+@pytest.mark.parametrize("family", ["uniform", "planted", "maxcut"])
+def test_plain_model_cannot_break_zero_field_symmetry(family):
+    """Exact-hit 0, and why: its outputs are fixed by the input's stabilizer,
+    which contains the spin flip, so they vanish."""
+    rng = np.random.default_rng(5)
+    problems = [generate(family, 4 if family != "maxcut" else 10, rng,
+                         {"field_probability": 0.0, "field": 0.0}) for _ in range(6)]
+    model, _ = train("none", problems, epochs=3)
+    rows = evaluate_model(model, "none", problems)
+    assert all(not r["exact"] for r in rows)
+    for p, y in zip(problems, model.predict(problems)):
+        group = p.symmetry_group()
+        for perm, sign in zip(group.realisations["perm"], group.realisations["sign"]):
+            moved = np.empty_like(y)
+            moved[perm] = sign * y
+            assert np.allclose(moved, y)
+        assert np.all(y == 0)
+
+
+def test_canonical_model_breaks_and_is_relaxed_equivariant():
+    rng = np.random.default_rng(6)
+    problems = [generate("maxcut", 10, rng, {"graphs": ["cycle", "petersen", "circulant"]}) for _ in range(12)]
+    model, _ = train("canonical", problems, epochs=30, layers=8)
+    rows = evaluate_model(model, "canonical", problems, relaxed_samples=3)
+    assert max(r["relaxed_error"] for r in rows) < 1e-5
+    assert np.mean([r["exact"] for r in rows]) > 0.5
+    baseline, _ = train("baseline", problems, epochs=3)
+    errs = [relaxed_error(baseline.predict, p, (p.symmetry_group().realisations["perm"],
+                                                 p.symmetry_group().realisations["sign"]),
+                          np.random.default_rng(0)) for p in problems[:3]]
+    assert max(errs) > 1e-3  # the non-equivariant baseline is not relaxed-equivariant
+
+
+def test_checkpoint_round_trip_and_predict_cli(small_dataset, tmp_path):
+    problems = [p for _, _, p in read_problems(small_dataset)]
+    cfg = parse_train(SMALL + "\n")
+    for strategy in ("canonical", "emlp"):
+        train_set = problems if strategy == "canonical" else [p for p in problems if p.family == "uniform"]
+        model, _ = train(strategy, train_set, epochs=2, layers=4)
+        ckpt = tmp_path / f"{strategy}.pt"
+        save_checkpoint(ckpt, model, strategy, cfg, "x")
+        torch.load(ckpt, weights_only=True)  # safe loading works
+        again, meta = load_checkpoint(ckpt, train_set[0])
+        assert meta["strategy"] == strategy
+        a, b = model.predict(train_set), again.predict(train_set)
+        assert all(np.allclose(x, y) for x, y in zip(a, b))
+    out = tmp_path / "pred.h5"
+    r = subprocess.run(["physbreak", "predict", str(tmp_path / "canonical.pt"), str(small_dataset),
+                        "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["physbreak", "analyze", str(out), "--json"], capture_output=True, text=True)
+    summary = json.loads(r.stdout)
+    assert sum(row["count"] for row in summary["rows"]) == 16
+    r = subprocess.run(["physbreak", "analyze", str(small_dataset)], capture_output=True, text=True)
+    assert r.returncode == 0 and "maxcut" in r.stdout
