@@ -81,14 +81,13 @@ def site_b0(n: int) -> np.ndarray:
     return b0
 
 
-def canonical_site_field(n: int, bonds, J, h, b0=None, decimals: int = 6) -> np.ndarray:
-    """``b_i = sigma_x * b0[label_x(i)]`` for one Hamiltonian on any graph (see
-    :class:`GraphCanonicalization`); the default ``b0`` (:func:`site_b0`) has
-    distinct entries and no relabelling maps it to ``-b0`` (a free orbit)."""
+def canonical_frame(n: int, bonds, J, h, decimals: int = 6) -> tuple[float, np.ndarray]:
+    """``(sigma_x, label_x)``: the spin-flip part and the canonical labelling of a
+    Hamiltonian on a graph (bliss), the fixed tie-break choosing the field sign
+    whose canonical form is smaller (+1 on ties)."""
     from physbreak.symmetry.graphs import canonical_permutation
 
     bonds, J, h = np.asarray(bonds), np.asarray(J, float), np.asarray(h, float)
-    b0 = site_b0(n) if b0 is None else np.asarray(b0)
 
     def form(field):
         label = canonical_permutation(n, bonds, field, J, decimals)
@@ -98,7 +97,37 @@ def canonical_site_field(n: int, bonds, J, h, b0=None, decimals: int = 6) -> np.
                 tuple(np.round(field[np.argsort(label)], decimals) + 0.0)), label
 
     (form_p, label_p), (form_m, label_m) = form(h), form(-h)
-    sign, label = (1.0, label_p) if form_p <= form_m else (-1.0, label_m)
+    return (1.0, label_p) if form_p <= form_m else (-1.0, label_m)
+
+
+def anchor_features(n: int, bonds, J, h, anchors: int = 2, decimals: int = 6) -> np.ndarray:
+    """Relaxed canonicalization as positional features: ``(n, 2 + 3 anchors)``,
+    the canonical site field, a constant, and, for the first ``anchors`` sites
+    of the canonical labelling, the parity ``(-1)^d``, ``cos(pi d / 2)`` and
+    ``exp(-d)`` of every site's graph distance ``d`` to them; all times
+    ``sigma_x`` (odd under the flip).  Size-independent, and relaxed-equivariant
+    like the labelling itself."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    sign, label = canonical_frame(n, bonds, J, h, decimals)
+    bonds = np.asarray(bonds)
+    adj = coo_matrix((np.ones(len(bonds)), (bonds[:, 0], bonds[:, 1])), shape=(n, n))
+    order = np.argsort(label)
+    dist = shortest_path(adj, directed=False, unweighted=True, indices=order[:anchors])
+    dist[~np.isfinite(dist)] = n
+    feats = [site_b0(n)[label], np.ones(n)]
+    for d in dist:
+        feats += [(-1.0) ** d, np.cos(np.pi * d / 2), np.exp(-d)]
+    return sign * np.stack(feats, axis=1)
+
+
+def canonical_site_field(n: int, bonds, J, h, b0=None, decimals: int = 6) -> np.ndarray:
+    """``b_i = sigma_x * b0[label_x(i)]`` for one Hamiltonian on any graph (see
+    :class:`GraphCanonicalization`); the default ``b0`` (:func:`site_b0`) has
+    distinct entries and no relabelling maps it to ``-b0`` (a free orbit)."""
+    b0 = site_b0(n) if b0 is None else np.asarray(b0)
+    sign, label = canonical_frame(n, bonds, J, h, decimals)
     return sign * b0[label]
 
 

@@ -4,9 +4,9 @@ a common interface: ``fit(problems)`` and ``predict(problems) -> [(n_sites,)]``.
 | strategy | network | breaker features ``b_i`` |
 |---|---|---|
 | ``none`` | :class:`SpinGNN` (equivariant, odd) | none: cannot break |
-| ``canonical`` | :class:`SpinGNN` | relaxed canonicalization: ``b0`` relabelled by bliss's canonical labelling (fixed tie-break) |
+| ``canonical`` | :class:`SpinGNN` | relaxed canonicalization: features of the canonical frame (bliss labelling, fixed tie-break): ``b0`` relabelled, and distances to the first canonical sites (:func:`anchor_features`) |
 | ``noise`` | :class:`SpinGNN` | Gaussian noise, redrawn at every call |
-| ``sympe`` | :class:`SpinGNN` | the canonical field moved by ``s`` uniform on ``G_x`` |
+| ``sympe`` | :class:`SpinGNN` | the canonical features moved by ``s`` uniform on ``G_x`` |
 | ``baseline`` | :class:`SpinGNN` with biases and node-index features | none (not equivariant) |
 | ``emlp`` | relaxed E-MLP on one fixed lattice (all problems share the bonds) | ``h(x) b0``, ``h`` the group canonicalizer |
 """
@@ -20,10 +20,11 @@ import numpy as np
 import torch
 
 from physbreak.models.spin_gnn import GraphBatch, SpinGNN
-from physbreak.relaxed.breakers import RelaxedCanonicalization, canonical_site_field
+from physbreak.relaxed.breakers import RelaxedCanonicalization, anchor_features
 from physbreak.relaxed.losses import nearest_target_loss
 
 STRATEGIES = ("none", "canonical", "emlp", "noise", "sympe", "baseline")
+ANCHOR_CHANNELS = 2 + 3 * 2  # anchor_features with two anchors
 DETERMINISTIC = {"none": True, "canonical": True, "emlp": True, "noise": False, "sympe": False,
                  "baseline": True}
 
@@ -82,7 +83,7 @@ class GNNPredictor:
     def __init__(self, strategy: str, hidden: int = 32, layers: int = 8, device="cpu", seed: int = 0):
         torch.manual_seed(seed)
         self.strategy, self.device = strategy, torch.device(device)
-        channels = 0 if strategy in ("none", "baseline") else 1
+        channels = {"none": 0, "baseline": 0, "noise": 1}.get(strategy, ANCHOR_CHANNELS)
         self.net = SpinGNN(channels, hidden, layers, equivariant=strategy != "baseline").to(self.device)
         self.generator = torch.Generator().manual_seed(seed)
         self._canon, self._groups = {}, {}
@@ -95,15 +96,15 @@ class GNNPredictor:
             return torch.randn(n, 1, generator=self.generator).numpy()
         key = _key(problem)
         if key not in self._canon:
-            self._canon[key] = canonical_site_field(n, problem.bonds, problem.J, problem.h)
+            self._canon[key] = anchor_features(n, problem.bonds, problem.J, problem.h)
         b = self._canon[key]
         if self.strategy == "sympe":
             perm, sign = _group_arrays(problem, self._groups)
             g = int(torch.randint(len(perm), (1,), generator=self.generator))
-            moved = np.empty(n)
+            moved = np.empty_like(b)
             moved[perm[g]] = sign[g] * b
             b = moved
-        return b[:, None]
+        return b
 
     def outputs(self, problems) -> torch.Tensor:
         batch = GraphBatch(problems, [self.features(p) for p in problems], self.device)
