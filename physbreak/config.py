@@ -89,14 +89,14 @@ def parse(text: str) -> RunConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", "invalid TOML", f"valid TOML ({exc})") from None
-    top = _Section(raw, "", required=("lattice", "model", "temperatures"),
+    top = Section(raw, "", required=("lattice", "model", "temperatures"),
                    optional=("seed", "device", "output", "sampler"))
-    lat = _Section(top.subtable("lattice"), "lattice", ("kind", "sizes"), ("periodic",))
+    lat = Section(top.subtable("lattice"), "lattice", ("kind", "sizes"), ("periodic",))
     kind = lat.choice("kind", LATTICES)
     sizes = tuple(_size(s, f"lattice.sizes") for s in lat.list("sizes"))
     if not sizes:
         raise ConfigError("lattice.sizes", [], "at least one size")
-    mod = _Section(top.subtable("model"), "model", ("kind",), ("J", "h", "q", "disorder", "disorder_seed"))
+    mod = Section(top.subtable("model"), "model", ("kind",), ("J", "h", "q", "disorder", "disorder_seed"))
     J = mod.get("J", [1.0])
     J = tuple(_number(j, "model.J") for j in (J if isinstance(J, list) else [J]))
     model = ModelConfig(kind=mod.choice("kind", MODELS), J=J,
@@ -104,7 +104,7 @@ def parse(text: str) -> RunConfig:
                         q=mod.integer("q", 3, minimum=2),
                         disorder=mod.choice("disorder", DISORDER, "none"),
                         disorder_seed=mod.integer("disorder_seed", 0, minimum=0))
-    smp = _Section(top.subtable("sampler", {}), "sampler", (),
+    smp = Section(top.subtable("sampler", {}), "sampler", (),
                    ("algorithm", "thermalization", "samples", "sweeps_per_sample", "replicas",
                     "step", "start", "flush_seconds"))
     sampler = SamplerConfig(
@@ -129,7 +129,7 @@ def parse(text: str) -> RunConfig:
 
 
 def _temperatures(table) -> tuple[float, ...]:
-    sec = _Section(table, "temperatures", (), ("values", "start", "stop", "num"))
+    sec = Section(table, "temperatures", (), ("values", "start", "stop", "num"))
     if "values" in table:
         values = [_number(t, "temperatures.values") for t in sec.list("values")]
     else:
@@ -148,8 +148,9 @@ def _temperatures(table) -> tuple[float, ...]:
     return tuple(float(t) for t in values)
 
 
-class _Section:
-    """One TOML table with its allowed keys."""
+class Section:
+    """One TOML table with its allowed keys; every config reader uses it so that
+    all configs report errors the same way."""
 
     def __init__(self, table, name, required=(), optional=()):
         if not isinstance(table, dict):

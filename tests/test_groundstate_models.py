@@ -66,7 +66,6 @@ def test_stabilizer_generators_generate_the_full_stabilizer(family, size):
     group = p.symmetry_group()
     H = SpinHamiltonian(p.n_sites, p.bonds, p.J, p.h)
     for perm, sign in zip(group.realisations["perm"], group.realisations["sign"]):
-        moved = SpinHamiltonian(p.n_sites, perm[p.bonds], p.J, np.zeros(p.n_sites))
         h = np.empty(p.n_sites)
         h[perm] = sign * p.h
         assert SpinHamiltonian(p.n_sites, perm[p.bonds], p.J, h).equals(H)
@@ -131,3 +130,22 @@ def test_checkpoint_round_trip_and_predict_cli(small_dataset, tmp_path):
     assert sum(row["count"] for row in summary["rows"]) == 16
     r = subprocess.run(["physbreak", "analyze", str(small_dataset)], capture_output=True, text=True)
     assert r.returncode == 0 and "maxcut" in r.stdout
+
+
+@pytest.mark.parametrize("command, text, fragments", [
+    ("groundstates", SMALL.replace('name = "maxcut"', 'name = "ladder"'), ["family[0].name", "'ladder'", "maxcut"]),
+    ("groundstates", SMALL.replace("count = 6", "count = 0"), ["family[0].count", "0", ">= 1"]),
+    ("groundstates", "seed = 1\n", ["family", "required"]),
+    ("train", 'models = ["gnn"]\n' + SMALL, ["models", "'gnn'", "canonical"]),
+])
+def test_bad_dataset_and_training_configs(tmp_path, capsys, command, text, fragments):
+    from physbreak.cli import main
+
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    code = main([command, str(cfg)] + (["--out", str(tmp_path / "x.h5")] if command == "groundstates" else []))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    assert not (tmp_path / "x.h5").exists()

@@ -44,12 +44,14 @@ def cli(*args):
 
 
 def progress(path):
-    """(samples done in the last started system, systems started), read without locking."""
+    """(samples done in the last started system, systems started), read without
+    locking while the writer runs; a read that catches the writer mid-update
+    (any error) just counts as no progress yet."""
     try:
         with h5py.File(path, "r", locking=False) as f:
             groups = list(f["systems"].values())
             return int(groups[-1].attrs["samples_done"]) if groups else 0, len(groups)
-    except (OSError, KeyError):
+    except Exception:
         return 0, 0
 
 

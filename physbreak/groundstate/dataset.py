@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from physbreak.config import _Section
+from physbreak.config import Section
 from physbreak.errors import ConfigError
 from physbreak.groundstate.families import FAMILIES, generate
 from physbreak.io import problems as store
@@ -61,12 +61,12 @@ def parse(text: str) -> DatasetConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", "invalid TOML", f"valid TOML ({exc})") from None
-    top = _Section(raw, "", ("family",), ("seed", "output", "exact_limit"))
+    top = Section(raw, "", ("family",), ("seed", "output", "exact_limit"))
     if not isinstance(raw["family"], list) or not raw["family"]:
         raise ConfigError("family", raw["family"], "one or more [[family]] tables")
     specs = []
     for k, table in enumerate(raw["family"]):
-        sec = _Section(table, f"family[{k}]", ("name", "sizes", "count"), ("split", "params"))
+        sec = Section(table, f"family[{k}]", ("name", "sizes", "count"), ("split", "params"))
         name = sec.choice("name", tuple(FAMILIES))
         sizes = sec.list("sizes")
         if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 2 for s in sizes):

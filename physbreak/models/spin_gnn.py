@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -40,9 +41,9 @@ class GraphBatch:
             index.append(torch.arange(p.n_sites))
             graph.append(torch.full((p.n_sites,), k))
             offset += p.n_sites
-        cat = lambda xs, dtype: torch.as_tensor(  # noqa: E731
-            __import__("numpy").concatenate([x.numpy() if torch.is_tensor(x) else x for x in xs]),
-            dtype=dtype, device=device)
+        def cat(xs, dtype):
+            return torch.as_tensor(np.concatenate([np.asarray(x) for x in xs]), dtype=dtype, device=device)
+
         self.src, self.dst = cat(src, torch.int64), cat(dst, torch.int64)
         self.J, self.h = cat(J, torch.float32), cat(h, torch.float32)
         self.b = torch.cat([torch.as_tensor(x, dtype=torch.float32) for x in b]).to(device)

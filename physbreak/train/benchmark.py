@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak.config import _Section
+from physbreak.config import Section
 from physbreak.errors import ConfigError
 from physbreak.groundstate.dataset import DatasetConfig, build_dataset
 from physbreak.groundstate.dataset import parse as parse_dataset
@@ -70,13 +70,14 @@ def parse(text: str) -> TrainConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", "invalid TOML", f"valid TOML ({exc})") from None
-    top = _Section(raw, "", ("family",), ("seed", "device", "output", "dataset", "models", "train",
+    top = Section(raw, "", ("family",), ("seed", "device", "output", "dataset", "models", "train",
                                           "exact_limit"))
     models = top.get("models", list(STRATEGIES))
-    for m in models if isinstance(models, list) else [models]:
+    models = models if isinstance(models, list) else [models]
+    for m in models:
         if m not in STRATEGIES:
             raise ConfigError("models", m, f"a list of {', '.join(STRATEGIES)}")
-    tr = _Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
+    tr = Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
     device = top.get("device", "cpu")
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
         raise ConfigError("device", device, "'cpu', 'cuda' or 'cuda:N'")
