@@ -124,7 +124,8 @@ def save_checkpoint(path: Path, predictor, strategy: str, cfg: TrainConfig, fami
     """``torch.save`` of tensors and a JSON string only (loads with weights_only=True)."""
     hyper = getattr(predictor.net, "hyper", {})
     meta = {"strategy": strategy, "family": family, "hidden": hyper.get("hidden", cfg.hidden),
-            "layers": hyper.get("layers", cfg.layers), "seed": cfg.seed}
+            "layers": hyper.get("layers", cfg.layers), "train_sites": hyper.get("train_sites"),
+            "seed": cfg.seed}
     payload = {"state_dict": predictor.net.state_dict(), "meta": json.dumps(meta)}
     if strategy == "emlp":
         payload["bonds"] = torch.as_tensor(predictor.bonds)
@@ -147,6 +148,8 @@ def load_checkpoint(path, example_problem=None, device="cpu"):
     predictor = make_predictor(meta["strategy"], [example_problem], meta["hidden"], meta["layers"],
                                device, meta["seed"])
     predictor.net.load_state_dict(payload["state_dict"])
+    if hasattr(predictor.net, "hyper"):
+        predictor.net.hyper["train_sites"] = meta.get("train_sites")
     return predictor, meta
 
 

@@ -106,9 +106,15 @@ class GNNPredictor:
             b = moved
         return b
 
-    def outputs(self, problems) -> torch.Tensor:
+    def rounds(self, n_sites: int) -> int:
+        """Message-passing rounds for a graph of ``n_sites``: the trained number,
+        scaled with the linear size beyond the largest training graph."""
+        largest = self.net.hyper.get("train_sites") or n_sites
+        return int(np.ceil(self.net.layers * max(1.0, np.sqrt(n_sites / largest))))
+
+    def outputs(self, problems, rounds: int | None = None) -> torch.Tensor:
         batch = GraphBatch(problems, [self.features(p) for p in problems], self.device)
-        return self.net(batch), batch
+        return self.net(batch, rounds), batch
 
     def per_problem(self, problems) -> list[torch.Tensor]:
         out, batch = self.outputs(problems)
@@ -116,11 +122,20 @@ class GNNPredictor:
 
     def fit(self, problems, epochs: int = 40, batch_size: int = 16, lr: float = 3e-3, seed: int = 0,
             validation=None):
+        self.net.hyper["train_sites"] = max(p.n_sites for p in problems)
         fit_orbit_loss(self, problems, epochs, batch_size, lr, seed, validation)
 
     @torch.no_grad()
     def predict(self, problems) -> list[np.ndarray]:
-        return [o.cpu().numpy() for o in self.per_problem(problems)]
+        """Outputs per problem; problems of one size share a forward pass, so a
+        prediction never depends on which other problems are in the call."""
+        out = [None] * len(problems)
+        for n in sorted({p.n_sites for p in problems}):
+            idx = [k for k, p in enumerate(problems) if p.n_sites == n]
+            o, batch = self.outputs([problems[k] for k in idx], self.rounds(n))
+            for k, y in zip(idx, torch.split(o, batch.sizes)):
+                out[k] = y.cpu().numpy()
+        return out
 
 
 class LatticeEMLPPredictor:
