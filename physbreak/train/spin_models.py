@@ -44,8 +44,9 @@ def _group_arrays(problem, cache):
 
 def exact_hit_rate(model, problems) -> float:
     """Fraction of problems whose predicted spins (sign of the output) are a ground state."""
-    hits = [np.all(np.abs(np.sign(y)) == 1) and p.energy(np.sign(y))[0] <= p.ground.energy + 1e-6
-            for p, y in zip(problems, model.predict(problems))]
+    from physbreak.train.evaluate import metrics
+
+    hits = [metrics(p, y)["exact"] for p, y in zip(problems, model.predict(problems))]
     return float(np.mean(hits)) if hits else 0.0
 
 
