@@ -4,9 +4,9 @@ a common interface: ``fit(problems)`` and ``predict(problems) -> [(n_sites,)]``.
 | strategy | network | breaker features ``b_i`` |
 |---|---|---|
 | ``none`` | :class:`SpinGNN` (equivariant, odd) | none: cannot break |
-| ``canonical`` | :class:`SpinGNN` | relaxed canonicalization: features of the canonical frame (bliss labelling, fixed tie-break): ``b0`` relabelled, and distances to the first canonical sites (:func:`anchor_features`) |
+| ``canonical`` | :class:`SpinGNN` | relaxed canonicalization by sequential pinning: a pin per site, one more per forward pass, ties broken by the canonical labelling (bliss) — :mod:`physbreak.train.pinning` |
 | ``noise`` | :class:`SpinGNN` | Gaussian noise, redrawn at every call |
-| ``sympe`` | :class:`SpinGNN` | the canonical features moved by ``s`` uniform on ``G_x`` |
+| ``sympe`` | :class:`SpinGNN` | canonical-frame features (:func:`anchor_features`: canonical site field, distances to the first canonical sites) moved by ``s`` uniform on ``G_x`` |
 | ``baseline`` | :class:`SpinGNN` with biases and node-index features | none (not equivariant) |
 | ``emlp`` | relaxed E-MLP on one fixed lattice (all problems share the bonds) | ``h(x) b0``, ``h`` the group canonicalizer |
 """
@@ -20,8 +20,9 @@ import numpy as np
 import torch
 
 from physbreak.models.spin_gnn import GraphBatch, SpinGNN
-from physbreak.relaxed.breakers import RelaxedCanonicalization, anchor_features
+from physbreak.relaxed.breakers import RelaxedCanonicalization, anchor_features, canonical_frame
 from physbreak.relaxed.losses import nearest_target_loss
+from physbreak.train.pinning import choose_pins, first_pins, lowest_first, random_pins
 
 STRATEGIES = ("none", "canonical", "emlp", "noise", "sympe", "baseline")
 ANCHOR_CHANNELS = 2 + 3 * 2  # anchor_features with two anchors
@@ -54,7 +55,7 @@ def fit_orbit_loss(model, problems, epochs: int, batch_size: int, lr: float, see
                    validation=None, every: int = 5):
     """Adam on minibatches with the orbit-aware loss: each problem's output is
     compared with the nearest of its stored ground states.  ``model`` provides
-    ``net`` and ``per_problem(problems) -> [(n_sites,) tensors]``.  With
+    ``net`` and ``training_outputs(problems, rng) -> [(output (n,), targets (k, n))]``.  With
     ``validation`` problems, the weights with the best validation exact-hit
     rate (checked every ``every`` epochs) are kept (early stopping)."""
     opt = torch.optim.Adam(model.net.parameters(), lr=lr)
@@ -62,17 +63,15 @@ def fit_orbit_loss(model, problems, epochs: int, batch_size: int, lr: float, see
     best, best_state = -1.0, None
     for epoch in range(epochs):
         for chunk in np.array_split(rng.permutation(len(problems)), max(1, len(problems) // batch_size)):
-            batch = [problems[k] for k in chunk]
-            outs = model.per_problem(batch)
-            loss = sum(nearest_target_loss(o[None], torch.as_tensor(p.ground.states, dtype=o.dtype,
-                                                                     device=o.device)[None])
-                       for o, p in zip(outs, batch)) / len(batch)
+            pairs = model.training_outputs([problems[k] for k in chunk], rng)
+            loss = sum(nearest_target_loss(o[None], torch.as_tensor(t, dtype=o.dtype, device=o.device)[None])
+                       for o, t in pairs) / len(pairs)
             opt.zero_grad()
             loss.backward()
             opt.step()
         if validation and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
             rate = exact_hit_rate(model, validation)
-            if rate > best:
+            if rate >= best:
                 best, best_state = rate, copy.deepcopy(model.net.state_dict())
     if best_state is not None:
         model.net.load_state_dict(best_state)
@@ -84,13 +83,15 @@ class GNNPredictor:
     def __init__(self, strategy: str, hidden: int = 32, layers: int = 8, device="cpu", seed: int = 0):
         torch.manual_seed(seed)
         self.strategy, self.device = strategy, torch.device(device)
-        channels = {"none": 0, "baseline": 0, "noise": 1}.get(strategy, ANCHOR_CHANNELS)
+        channels = {"none": 0, "baseline": 0, "noise": 1, "canonical": 1}.get(strategy, ANCHOR_CHANNELS)
         self.net = SpinGNN(channels, hidden, layers, equivariant=strategy != "baseline").to(self.device)
         self.generator = torch.Generator().manual_seed(seed)
-        self._canon, self._groups = {}, {}
+        self._canon, self._frames, self._groups = {}, {}, {}
 
-    def features(self, problem) -> np.ndarray:
+    def features(self, problem, pins=None) -> np.ndarray:
         n = problem.n_sites
+        if self.strategy == "canonical":
+            return np.zeros((n, 1)) if pins is None else np.asarray(pins, float)[:, None]
         if self.strategy in ("none", "baseline"):
             return np.zeros((n, 0))
         if self.strategy == "noise":
@@ -113,13 +114,66 @@ class GNNPredictor:
         largest = self.net.hyper.get("train_sites") or n_sites
         return int(np.ceil(self.net.layers * max(1.0, np.sqrt(n_sites / largest))))
 
-    def outputs(self, problems, rounds: int | None = None) -> torch.Tensor:
-        batch = GraphBatch(problems, [self.features(p) for p in problems], self.device)
+    def outputs(self, problems, rounds: int | None = None, pins=None) -> torch.Tensor:
+        pins = pins or [None] * len(problems)
+        batch = GraphBatch(problems, [self.features(p, q) for p, q in zip(problems, pins)], self.device)
         return self.net(batch, rounds), batch
 
-    def per_problem(self, problems) -> list[torch.Tensor]:
-        out, batch = self.outputs(problems)
-        return list(torch.split(out, batch.sizes))
+    def training_outputs(self, problems, rng) -> list[tuple[torch.Tensor, np.ndarray]]:
+        """``(output, targets)`` per problem; with pinning, random pins from a
+        ground state and the ground states consistent with them."""
+        if self.strategy == "canonical":
+            pins, targets = zip(*(random_pins(p.ground.states.astype(float), self._distance(p), rng)
+                                  for p in problems))
+        else:
+            pins, targets = None, [p.ground.states for p in problems]
+        out, batch = self.outputs(problems, pins=list(pins) if pins else None)
+        return list(zip(torch.split(out, batch.sizes), targets))
+
+    def _distance(self, problem) -> np.ndarray:
+        """``(n, n)`` graph distances (unreachable: n)."""
+        key = b"d" + _key(problem)
+        if key not in self._frames:
+            from scipy.sparse import coo_matrix
+            from scipy.sparse.csgraph import shortest_path
+
+            n, b = problem.n_sites, problem.bonds
+            d = shortest_path(coo_matrix((np.ones(len(b)), (b[:, 0], b[:, 1])), shape=(n, n)).tocsr(),
+                              directed=False, unweighted=True)
+            d[~np.isfinite(d)] = n
+            self._frames[key] = d
+        return self._frames[key]
+
+    def _frame(self, problem):
+        key = _key(problem)
+        if key not in self._frames:
+            self._frames[key] = canonical_frame(problem.n_sites, problem.bonds, problem.J, problem.h)
+        return self._frames[key]
+
+    def _decode(self, problems, rounds: int) -> list[np.ndarray]:
+        """Multi-start sequential pinning (:mod:`physbreak.train.pinning`) on
+        problems of one size: one decoding per first pin, the lowest energy kept."""
+        jobs = [(k, site, value) for k, p in enumerate(problems)
+                for site, value in first_pins(*self._frame(p), p.stab_perm, p.stab_sign)]
+        batch = GraphBatch([problems[k] for k, _, _ in jobs], [np.zeros((p.n_sites, 1)) for p in problems[:1]]
+                           * len(jobs), self.device)
+        pins = np.zeros((len(jobs), problems[0].n_sites))
+        pins[np.arange(len(jobs)), [site for _, site, _ in jobs]] = [value for _, _, value in jobs]
+        owner = np.array([k for k, _, _ in jobs])
+        near = np.stack([self._distance(p) == 1 for p in problems])[owner]
+        sign = np.array([self._frame(p)[0] for p in problems])[owner]
+        label = np.stack([self._frame(p)[1] for p in problems])[owner]
+        rows = np.arange(len(jobs))
+        for _ in range(problems[0].n_sites - 1):
+            batch.b = torch.as_tensor(pins.reshape(-1, 1), dtype=torch.float32, device=self.device)
+            y = self.net(batch, rounds).reshape(len(jobs), -1).cpu().numpy().astype(np.float64)
+            site, value = choose_pins(y, pins, near, label, sign)
+            pins[rows, site] = value
+        out = []
+        for k, p in enumerate(problems):
+            mine = np.flatnonzero(owner == k)
+            out.append(pins[mine[lowest_first(p.energy(pins[mine]))]])
+        return out
 
     def fit(self, problems, epochs: int = 40, batch_size: int = 16, lr: float = 3e-3, seed: int = 0,
             validation=None):
@@ -133,9 +187,13 @@ class GNNPredictor:
         out = [None] * len(problems)
         for n in sorted({p.n_sites for p in problems}):
             idx = [k for k, p in enumerate(problems) if p.n_sites == n]
-            o, batch = self.outputs([problems[k] for k in idx], self.rounds(n))
-            for k, y in zip(idx, torch.split(o, batch.sizes)):
-                out[k] = y.cpu().numpy()
+            if self.strategy == "canonical":
+                ys = self._decode([problems[k] for k in idx], self.rounds(n))
+            else:
+                o, batch = self.outputs([problems[k] for k in idx], self.rounds(n))
+                ys = [y.cpu().numpy() for y in torch.split(o, batch.sizes)]
+            for k, y in zip(idx, ys):
+                out[k] = y
         return out
 
 
@@ -193,6 +251,9 @@ class LatticeEMLPPredictor:
     def per_problem(self, problems) -> list[torch.Tensor]:
         x, b = self._inputs(problems)
         return list(self.net(x, b))
+
+    def training_outputs(self, problems, rng) -> list[tuple[torch.Tensor, np.ndarray]]:
+        return list(zip(self.per_problem(problems), (p.ground.states for p in problems)))
 
     def fit(self, problems, epochs: int = 40, batch_size: int = 16, lr: float = 3e-3, seed: int = 0,
             validation=None):
