@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="physbreak", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"physbreak {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("simulate", help="run a Monte Carlo study into HDF5")
+    s = sub.add_parser("simulate", help="run a Monte Carlo (spins) or Langevin MD (perovskite) study into HDF5")
     s.add_argument("config", help="TOML run config")
     s.add_argument("--out", help="output HDF5 file (default: the config's `output`)")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -104,11 +104,15 @@ def main(argv=None) -> int:
     try:
         if args.command == "simulate":
             from physbreak.config import load
+            from physbreak.dynamics import perovskite_run
             from physbreak.simulate import simulate
 
-            cfg = load(args.config)
-            out = simulate(cfg, out=args.out, resume=args.resume,
-                           progress=False if args.quiet else None)
+            text = Path(args.config).read_text() if Path(args.config).is_file() else ""
+            progress = False if args.quiet else None
+            if perovskite_run.is_perovskite_config(text):
+                out = perovskite_run.run(perovskite_run.parse(text), args.out, args.resume, progress)
+            else:
+                out = simulate(load(args.config), out=args.out, resume=args.resume, progress=progress)
             print(f"wrote {out}")
         elif args.command == "demo":
             print(_demo(args))
@@ -142,7 +146,13 @@ def main(argv=None) -> int:
                 raise ConfigError("--discard", args.discard, "an integer >= 0")
             path = Path(args.file)
             kind = _file_kind(path)
-            if kind == "predictions":
+            if kind == "perovskite_md":
+                from physbreak.analysis.structural import analyze_perovskite, format_perovskite
+
+                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
+                result = analyze_perovskite(path, plots)
+                print(json.dumps(result, indent=1) if args.json else format_perovskite(result))
+            elif kind == "predictions":
                 from physbreak.train.predict import format_predictions, summarise_predictions
 
                 result = summarise_predictions(path)

@@ -83,17 +83,27 @@ def load(path) -> RunConfig:
     return parse(text)
 
 
-def parse(text: str) -> RunConfig:
-    """Validate a TOML run config given as text."""
+def read_toml(text: str) -> dict:
+    """TOML text as a dict; invalid TOML is a :class:`ConfigError`."""
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", "invalid TOML", f"valid TOML ({exc})") from None
+
+
+def positive_number(value, field: str) -> float:
+    """``value`` as a float > 0, or a :class:`ConfigError` naming ``field``."""
+    return _positive(value, field)
+
+
+def parse(text: str) -> RunConfig:
+    """Validate a TOML run config given as text."""
+    raw = read_toml(text)
     top = Section(raw, "", required=("lattice", "model", "temperatures"),
                    optional=("seed", "device", "output", "sampler"))
     lat = Section(top.subtable("lattice"), "lattice", ("kind", "sizes"), ("periodic",))
     kind = lat.choice("kind", LATTICES)
-    sizes = tuple(_size(s, f"lattice.sizes") for s in lat.list("sizes"))
+    sizes = tuple(_size(s, "lattice.sizes") for s in lat.list("sizes"))
     if not sizes:
         raise ConfigError("lattice.sizes", [], "at least one size")
     mod = Section(top.subtable("model"), "model", ("kind",), ("J", "h", "q", "disorder", "disorder_seed"))

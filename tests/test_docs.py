@@ -30,8 +30,10 @@ def test_relaxed_equivariance_worked_example(capsys):
 
 def test_readme_library_examples(capsys):
     blocks = python_blocks(ROOT / "README.md")
-    assert len(blocks) == 2
+    assert len(blocks) == 3
+    outs = []
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
-    out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "1024"
+        outs.append(capsys.readouterr().out.splitlines())
+    assert outs[1][-1] == "1024"
+    assert outs[2] == ["-3.42", "P4mm", "Pnma a-a-c+"]

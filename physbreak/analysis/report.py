@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from physbreak.analysis.binder import binder_crossings
 from physbreak.analysis.observables import thermodynamics

@@ -16,7 +16,6 @@ lattice families and vertex counts for graphs.
 
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 

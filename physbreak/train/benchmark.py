@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak.config import Section
+from physbreak.config import Section, read_toml
 from physbreak.errors import ConfigError
 from physbreak.groundstate.dataset import DatasetConfig, build_dataset
 from physbreak.groundstate.dataset import parse as parse_dataset
@@ -43,10 +42,6 @@ from physbreak.io.problems import read_problems
 from physbreak.train.evaluate import metrics, relaxed_error
 from physbreak.train.spin_models import DETERMINISTIC, STRATEGIES, make_predictor
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -66,10 +61,7 @@ class TrainConfig:
 
 
 def parse(text: str) -> TrainConfig:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("CONFIG", "invalid TOML", f"valid TOML ({exc})") from None
+    raw = read_toml(text)
     top = Section(raw, "", ("family",), ("seed", "device", "output", "dataset", "models", "train",
                                           "exact_limit"))
     models = top.get("models", list(STRATEGIES))

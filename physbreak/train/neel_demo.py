@@ -18,7 +18,7 @@ import torch
 
 from physbreak.lattice import build
 from physbreak.models import RelaxedCanonicalizationModel
-from physbreak.nn import EMLP, RelaxedEMLP
+from physbreak.nn import RelaxedEMLP
 from physbreak.relaxed import (NoBreaker, NoiseInjection, RelaxedCanonicalization, SymPE, bond_rep,
                                site_rep)
 from physbreak.symmetry import direct_product, spin_flip_group
