@@ -11,7 +11,8 @@ import h5py
 import numpy as np
 
 from physbreak.systems.perovskite import load_parameters
-from physbreak.systems.perovskite_structures import DEFAULT_SYMPREC, cell_atoms, phase_label, space_group
+from physbreak.systems.perovskite_structures import (DEFAULT_SYMPREC, cell_atoms, phase_label, space_group,
+                                                     supercell_atoms)
 
 ORDER = "CTOR"
 NAMES = {"C": "cubic", "T": "tetragonal", "O": "orthorhombic", "R": "rhombohedral"}
@@ -65,7 +66,26 @@ def analyze_perovskite(path, plots=None, threshold: float = 0.08, symprec: float
               "transitions": summary, "phases": _representatives(rows)}
     if plots:
         result["plots"] = _plot(Path(plots), temps, direction, p_sorted, strain.mean(2))
+        result["structures"] = _write_structures(Path(plots), params, result["phases"], path)
     return result
+
+
+def _write_structures(folder: Path, params, phases: dict, path) -> list[str]:
+    """The averaged supercell (extxyz) and 5-atom cell (cif) of the first cooling
+    replica in the middle of each phase, via ``ase.io``."""
+    import ase.io
+
+    with h5py.File(path, "r") as f:
+        temps = f["temperature"][:, 0]
+        files = []
+        for name, ph in phases.items():
+            k = int(np.flatnonzero(np.isclose(temps, ph["T"]))[0])
+            u, eta = f["mean_modes"][k, 0], f["mean_strain"][k, 0]
+            stem = folder / f"{name}_{ph['T']:.0f}K"
+            ase.io.write(f"{stem}_supercell.extxyz", supercell_atoms(params, u, eta))
+            ase.io.write(f"{stem}_cell.cif", cell_atoms(params, u.mean((0, 1, 2)), eta))
+            files += [f"{stem}_supercell.extxyz", f"{stem}_cell.cif"]
+    return files
 
 
 def _representatives(rows: list[dict]) -> dict:
@@ -126,4 +146,6 @@ def format_perovskite(result: dict) -> str:
         lines.append(f"  {name:>12} at {ph['T']:.0f} K: {', '.join(ph['space_groups'])}")
     for p in result.get("plots", []):
         lines.append(f"plot: {p}")
+    for p in result.get("structures", []):
+        lines.append(f"structure: {p}")
     return "\n".join(lines)
