@@ -123,11 +123,16 @@ def main(argv=None) -> int:
             out = build_dataset(cfg, args.out, args.resume, progress=False if args.quiet else None)
             print(f"wrote {out}")
         elif args.command == "train":
+            from physbreak.structpred import benchmark as structures
             from physbreak.train.benchmark import load as load_train, run
 
-            cfg = load_train(args.config)
-            run(cfg, progress=False if args.quiet else None)
-            print(f"wrote {cfg.output}/report.md")
+            text = Path(args.config).read_text() if Path(args.config).is_file() else ""
+            if structures.is_structures_config(text):
+                print(f"wrote {structures.run(structures.parse(text))}")
+            else:
+                cfg = load_train(args.config)
+                run(cfg, progress=False if args.quiet else None)
+                print(f"wrote {cfg.output}/report.md")
         elif args.command == "predict":
             from physbreak.train.predict import predict_file
 

@@ -199,6 +199,33 @@ class NoiseInjection:
         return self.scale * eps.to(x.device)
 
 
+def _same_group(a: np.ndarray, b: np.ndarray) -> bool:
+    key = lambda m: {tuple(np.round(x, 6).ravel() + 0.0) for x in m}  # noqa: E731
+    return key(a) == key(b)
+
+
+def breaking_vectors(mats: np.ndarray, target) -> np.ndarray:
+    """Unit vectors whose stabilizer in the point group ``mats`` ``(g, 3, 3)``
+    (Cartesian, proper and improper) is ``target``: a Schoenflies name (every
+    subgroup of that type: one orbit of the group per conjugacy class) or the
+    subgroup itself as matrices ``(k, 3, 3)`` (just the vectors it fixes).
+    Built from the group's own rotation axes and mirror normals: ``(n, 3)``."""
+    from physbreak.symmetry.point_groups import identify
+
+    proper = mats * np.sign(np.linalg.det(mats))[:, None, None]
+    w, v = np.linalg.eig(proper)
+    axes = np.real(np.take_along_axis(v, np.argmin(np.abs(w - 1), axis=1)[:, None, None], 2)[..., 0])
+    axes = axes[~np.all(np.isclose(proper, np.eye(3), atol=1e-9), axis=(1, 2))]
+    axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)
+    axes = np.unique(np.round(np.concatenate([axes, -axes]), 8) + 0.0, axis=0)
+    fixed = np.all(np.abs(np.einsum("gij,cj->gci", mats, axes) - axes[None]) < 1e-6, axis=-1)
+    if isinstance(target, str):
+        keep = [c for c in range(len(axes)) if identify(mats[fixed[:, c]]) == target]
+    else:
+        keep = [c for c in range(len(axes)) if _same_group(mats[fixed[:, c]], np.asarray(target))]
+    return axes[keep].reshape(-1, 3)
+
+
 class SymmetryBreakingSet:
     """Xie & Smidt (2024): from the input's point group ``G_x`` (a dense 3x3
     representation), the set of unit vectors whose stabilizer in ``G_x`` is the
@@ -220,18 +247,7 @@ class SymmetryBreakingSet:
 
     def members(self, x_row: np.ndarray) -> np.ndarray:
         """The symmetry-breaking set of one input: ``(n, 3)`` unit vectors."""
-        from physbreak.symmetry.point_groups import identify
-
-        mats = self.rep.matrices()[self.rep_x.fixed_elements(x_row, self.tol)]
-        proper = mats * np.sign(np.linalg.det(mats))[:, None, None]
-        w, v = np.linalg.eig(proper)
-        axes = np.real(np.take_along_axis(v, np.argmin(np.abs(w - 1), axis=1)[:, None, None], 2)[..., 0])
-        axes = axes[~np.all(np.isclose(proper, np.eye(3), atol=1e-9), axis=(1, 2))]
-        axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)
-        axes = np.unique(np.round(np.concatenate([axes, -axes]), 8) + 0.0, axis=0)
-        fixed = np.all(np.abs(np.einsum("gij,cj->gci", mats, axes) - axes[None]) < 1e-6, axis=-1)
-        keep = [c for c in range(len(axes)) if identify(mats[fixed[:, c]]) == self.target]
-        return axes[keep].reshape(-1, 3)
+        return breaking_vectors(self.rep.matrices()[self.rep_x.fixed_elements(x_row, self.tol)], self.target)
 
     def __call__(self, x, generator=None):
         rows = np.asarray(x.detach().cpu(), dtype=np.float64)

@@ -1,0 +1,135 @@
+"""BaTiO3 ground states of symmetric parent cells, from the effective Hamiltonian.
+
+A problem is a centrosymmetric 5-atom BaTiO3 cell (the cubic perovskite
+positions) under a homogeneous strain that fixes which polar phase is lowest:
+
+| parent | strain | parent group | ground state | variants |
+|---|---|---|---|---|
+| ``T`` | ``eta_c - eta_a`` = 6-10 % along a random axis | P4/mmm | P4mm, u along +-c | 2 |
+| ``O`` | 4-7 % expansion and 4-8 % shear in a random plane | Cmmm | Amm2, u along a face diagonal | 2 |
+| ``R`` | shears of 2-4 % favouring one body diagonal | R-3m | R3m, u along it | 2 |
+| ``C`` | isotropic only | Pm-3m | R3m (ZVR's 0 K state) | 8 |
+
+The ground state minimises the energy per cell of a uniform mode at the
+parent's fixed strain, ``kappa2 u^2 + alpha u^4 + gamma (...) + 1/2 u.(K(0) +
+B(eta)) u``, from all 26 high-symmetry start directions; every minimum within
+1e-8 eV of the lowest is a variant (the orbit of one under the parent's group).
+Targets are the atoms' displacements (A) through the soft-mode eigenvector.
+ZVR's strongly negative ``gamma`` favours body diagonals, so weakly strained
+tetragonal or orthorhombic parents have a monoclinic (Cm) ground state at 0 K;
+strains are drawn again until the ground state has the intended group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+from physbreak.structpred.symmetry import operations, point_group, schoenflies
+from physbreak.systems.perovskite import EffectiveHamiltonian, load_parameters
+from physbreak.systems.perovskite_structures import cell_atoms, space_group
+
+STARTS = np.array([v for v in np.ndindex(3, 3, 3) if v != (1, 1, 1)], float) - 1.0  # 26 directions
+
+
+@dataclass
+class StructureProblem:
+    """One symmetric input and its degenerate ground states.
+
+    Attributes:
+        kind: parent type (T, O, R, C); parent: ``ase.Atoms`` input;
+        targets: ``(k, n_atoms, 3)`` ground-state displacements (A), every variant;
+        target_group: space group of the ground state (Hermann-Mauguin);
+        target_point_group: its point group (Schoenflies);
+        target_mats: the first variant's point group, ``(k, 3, 3)`` Cartesian: the
+            subgroup of the parent's group a symmetry-breaking set must keep;
+        mats, perms: the parent's operations (Cartesian matrices, atom permutations).
+    """
+
+    kind: str
+    parent: object
+    targets: np.ndarray
+    target_group: str
+    target_point_group: str
+    target_mats: np.ndarray
+    mats: np.ndarray
+    perms: np.ndarray
+
+
+def _energy_per_cell(p, K0, B):
+    def f(u):
+        u2 = u @ u
+        sq = u * u
+        e = p.kappa2 * u2 + p.alpha * u2**2 + p.gamma * 0.5 * (u2**2 - sq @ sq) + 0.5 * u @ (K0 + B) @ u
+        g = 2 * p.kappa2 * u + 4 * p.alpha * u2 * u + 2 * p.gamma * u * (u2 - sq) + (K0 + B) @ u
+        return e, g
+    return f
+
+
+def ground_state_modes(params, eta, ham=None) -> tuple[float, np.ndarray]:
+    """``(energy per cell (eV), variants (k, 3) A)`` of a uniform mode at strain ``eta``."""
+    import torch
+
+    ham = ham or EffectiveHamiltonian(params, 2)
+    K0 = ham.gamma_matrix() - 2 * params.kappa2 * np.eye(3)
+    B = ham._coupling(torch.as_tensor(np.asarray(eta, float))[None])[0].numpy()
+    f = _energy_per_cell(params, K0, B)
+    found = []
+    for d in STARTS:
+        res = minimize(f, 0.1 * d / np.linalg.norm(d), jac=True, method="BFGS", options={"gtol": 1e-12})
+        found.append((float(res.fun), res.x))
+    e0 = min(e for e, _ in found)
+    variants = np.unique(np.round([x for e, x in found if e <= e0 + 1e-8], 5) + 0.0, axis=0)
+    return e0, variants
+
+
+def parent_strain(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """A random Voigt strain of the given parent type (see the module table),
+    strong enough that the ground state has the parent's polar axis."""
+    eta = np.zeros(6)
+    eta[:3] = rng.uniform(-0.005, 0.01)
+    if kind == "T":
+        eta[rng.integers(3)] += rng.uniform(0.06, 0.1)
+    elif kind == "O":
+        c = int(rng.integers(3))
+        plane = [k for k in range(3) if k != c]
+        eta[plane] += rng.uniform(0.04, 0.07)
+        eta[3 + c] = rng.choice([-1, 1]) * rng.uniform(0.04, 0.08)  # shear in the (a, b) plane
+    elif kind == "R":
+        s = rng.choice([-1, 1], 3)  # the body diagonal s the shears favour
+        eta[3:] = np.array([s[1] * s[2], s[0] * s[2], s[0] * s[1]]) * rng.uniform(0.02, 0.04)
+    elif kind != "C":
+        raise ValueError(f"parent kind {kind!r}: one of T, O, R, C")
+    return eta
+
+
+INTENDED = {"T": "P4mm", "O": "Amm2", "R": "R3m", "C": "R3m"}
+
+
+def make_problem(kind: str, rng: np.random.Generator, params=None, ham=None, tries: int = 200) -> StructureProblem:
+    """A parent of ``kind`` whose ground state has the intended group (strains are
+    drawn again until it does: a weak strain leaves the monoclinic Cm state lowest)."""
+    params = params or load_parameters()
+    for _ in range(tries):
+        eta = parent_strain(kind, rng)
+        _, modes = ground_state_modes(params, eta, ham)
+        best = cell_atoms(params, modes[0], eta)
+        if space_group(best, 1e-3) == INTENDED[kind]:
+            break
+    else:
+        raise RuntimeError(f"no {kind} parent with a {INTENDED[kind]} ground state in {tries} draws")
+    parent = cell_atoms(params, np.zeros(3), eta)
+    targets = np.stack([cell_atoms(params, u, eta).positions - parent.positions for u in modes])
+    mats, perms = operations(parent)
+    return StructureProblem(kind, parent, targets, space_group(best, 1e-3), schoenflies(best, 1e-3),
+                            point_group(best, 1e-3), mats, perms)
+
+
+def make_dataset(kinds, count: int, seed: int = 0) -> list[StructureProblem]:
+    """``count`` problems of each parent kind."""
+    params = load_parameters()
+    ham = EffectiveHamiltonian(params, 2)
+    rng = np.random.default_rng(seed)
+    return [make_problem(k, rng, params, ham) for k in kinds for _ in range(count)]

@@ -1,0 +1,142 @@
+"""Train and evaluate the e3nn structure network with a symmetry breaker.
+
+| breaker | per-atom input | relaxed-equivariant |
+|---|---|---|
+| ``none`` | nothing: the network is equivariant and cannot leave the parent's symmetry | equivariant |
+| ``sbs`` | the symmetry-breaking set (Xie & Smidt): the vectors whose stabilizer in the parent's point group is the target's point group K (the subgroup itself: a D2h parent has three non-conjugate C2v); its lexicographically first member, on every atom (``1o``) | exactly (the set is one orbit of the parent's group) |
+| ``sympe`` | a uniformly random member of the symmetry-breaking set (its orbit under the parent's group), redrawn at every call | in distribution |
+| ``noise`` | a Gaussian ``1o`` vector per atom, redrawn at every call | in distribution |
+
+Loss: the squared displacement error to the nearest ground-state variant
+(orbit-aware), plus the strain output's distance from zero (the parent's
+strain is the ground state's: only the modes relax).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from physbreak.models.e3nn_structure import StructureGraph, StructureNet
+from physbreak.relaxed.breakers import breaking_vectors
+from physbreak.structpred.symmetry import SYMPREC, operations, orbit
+from physbreak.systems.perovskite_structures import space_group
+
+BREAKERS = ("none", "sbs", "sympe", "noise")
+DETERMINISTIC = {"none": True, "sbs": True, "sympe": False, "noise": False}
+SPECIES = ["Ba", "Ti", "O"]
+
+
+def breaking_vector(mats: np.ndarray, target) -> np.ndarray:
+    """The canonical member (lexicographically smallest, 6 decimals) of the symmetry-breaking set."""
+    members = np.round(breaking_vectors(mats, target), 6) + 0.0
+    if len(members) == 0:
+        raise ValueError(f"no vector has stabilizer {target} in this parent's point group")
+    return members[np.lexsort(members.T[::-1])[0]]
+
+
+class StructurePredictor:
+    """A :class:`StructureNet` with one of :data:`BREAKERS`."""
+
+    def __init__(self, breaker: str = "sbs", hidden: str = "16x0e+8x0o+8x1o+8x1e+4x2e+4x2o", layers: int = 2,
+                 device="cpu", seed: int = 0):
+        if breaker not in BREAKERS:
+            raise ValueError(f"breaker {breaker!r}: one of {', '.join(BREAKERS)}")
+        torch.manual_seed(seed)
+        self.breaker, self.device = breaker, torch.device(device)
+        self.net = StructureNet(SPECIES, "" if breaker == "none" else "1x1o", hidden, layers).to(self.device)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _features(self, problems, mats=None, targets=None):
+        if self.breaker == "none":
+            return None
+        rows = []
+        for k, p in enumerate(problems):
+            n = len(p.parent)
+            group = p.mats if mats is None else mats[k]
+            target = p.target_mats if targets is None else targets[k]
+            if self.breaker == "noise":
+                rows.append(torch.randn(n, 3, generator=self.generator, dtype=torch.float64))
+            elif self.breaker == "sympe":
+                members = breaking_vectors(group, target)
+                pick = int(torch.randint(len(members), (1,), generator=self.generator))
+                rows.append(torch.as_tensor(np.tile(members[pick], (n, 1))))
+            else:
+                v = breaking_vector(group, target)
+                rows.append(torch.as_tensor(np.tile(v, (n, 1))))
+        return torch.cat(rows).to(self.device, torch.float32)
+
+    def outputs(self, problems, structures=None, mats=None, targets=None):
+        """``(displacements per problem [(n, 3)], strain tensors (batch, 3, 3))``;
+        ``structures``, ``mats``, ``targets`` replace the problems' parents, parent
+        groups and target subgroups (for moved inputs)."""
+        structures = structures or [p.parent for p in problems]
+        g = StructureGraph(structures, SPECIES, self.net.cutoff, self.device)
+        disp, strain = self.net.predict(g, self._features(problems, mats, targets))
+        return list(torch.split(disp, [len(s) for s in structures])), strain
+
+    def fit(self, problems, epochs: int = 60, batch_size: int = 16, lr: float = 5e-3, seed: int = 0):
+        opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+        rng = np.random.default_rng(seed)
+        for _ in range(epochs):
+            for chunk in np.array_split(rng.permutation(len(problems)), max(1, len(problems) // batch_size)):
+                batch = [problems[k] for k in chunk]
+                disp, strain = self.outputs(batch)
+                loss = sum(((d[None] - torch.as_tensor(p.targets, dtype=d.dtype, device=d.device)) ** 2)
+                           .mean((1, 2)).min() for d, p in zip(disp, batch)) / len(batch)
+                loss = loss + (strain**2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            sched.step()
+
+    @torch.no_grad()
+    def predict(self, problems) -> list[np.ndarray]:
+        return [d.cpu().double().numpy() for d in self.outputs(problems)[0]]
+
+
+def orbit_rmsd(pred: np.ndarray, targets: np.ndarray) -> float:
+    """``min_k sqrt(mean_i |pred_i - target_k,i|^2)`` (A)."""
+    return float(np.sqrt(((pred[None] - targets) ** 2).sum(-1).mean(-1)).min())
+
+
+def relaxed_error(model: StructurePredictor, problem, rng) -> float:
+    """``min_s max |R^T f(R x) - s f(x)|`` (A) for a random rotation-or-improper ``R``:
+    the parent is rotated, its breaker recomputed from the rotated structure."""
+    from scipy.spatial.transform import Rotation
+
+    R = Rotation.random(random_state=int(rng.integers(2**31))).as_matrix() * rng.choice([-1, 1])
+    moved = problem.parent.copy()
+    moved.set_cell(np.asarray(problem.parent.cell) @ R.T, scale_atoms=False)
+    moved.positions = problem.parent.positions @ R.T
+    mats, _ = operations(moved)
+    with torch.no_grad():
+        y = model.outputs([problem])[0][0].double().numpy()
+        y_moved = model.outputs([problem], [moved], [mats], [R @ problem.target_mats @ R.T])[0][0].double().numpy()
+    allowed = orbit(y, problem.mats, problem.perms)
+    return float(np.abs(allowed - (y_moved @ R)[None]).max(axis=(1, 2)).min())
+
+
+def evaluate(model: StructurePredictor, problems, seed: int = 0, relaxed: bool = True) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p, d in zip(problems, model.predict(problems)):
+        atoms = p.parent.copy()
+        atoms.positions = p.parent.positions + d
+        row = {"kind": p.kind, "rmsd": orbit_rmsd(d, p.targets),
+               "group_ok": space_group(atoms, SYMPREC) == p.target_group}
+        if relaxed and DETERMINISTIC[model.breaker]:
+            row["relaxed_error"] = relaxed_error(model, p, rng)
+        rows.append(row)
+    return rows
+
+
+def train(breaker, problems, epochs=60, seed=0, **kwargs):
+    """Build and fit a predictor: ``(model, seconds)``."""
+    model = StructurePredictor(breaker, seed=seed, **kwargs)
+    start = time.perf_counter()
+    model.fit(problems, epochs, seed=seed)
+    return model, time.perf_counter() - start
