@@ -48,6 +48,16 @@ class StructurePredictor:
         self.breaker, self.device = breaker, torch.device(device)
         self.net = StructureNet(SPECIES, "" if breaker == "none" else "1x1o", hidden, layers).to(self.device)
         self.generator = torch.Generator().manual_seed(seed)
+        self._sets = {}
+
+    def _members(self, group: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The breaking set, canonical member first (cached per parent group and target)."""
+        key = (np.round(group, 8).tobytes(), np.round(np.asarray(target), 8).tobytes())
+        if key not in self._sets:
+            first = breaking_vector(group, target)
+            rest = [m for m in breaking_vectors(group, target) if not np.allclose(m, first, atol=1e-6)]
+            self._sets[key] = np.array([first] + rest)
+        return self._sets[key]
 
     def _features(self, problems, mats=None, targets=None):
         if self.breaker == "none":
@@ -59,13 +69,10 @@ class StructurePredictor:
             target = p.target_mats if targets is None else targets[k]
             if self.breaker == "noise":
                 rows.append(torch.randn(n, 3, generator=self.generator, dtype=torch.float64))
-            elif self.breaker == "sympe":
-                members = breaking_vectors(group, target)
-                pick = int(torch.randint(len(members), (1,), generator=self.generator))
-                rows.append(torch.as_tensor(np.tile(members[pick], (n, 1))))
             else:
-                v = breaking_vector(group, target)
-                rows.append(torch.as_tensor(np.tile(v, (n, 1))))
+                members = self._members(group, target)
+                pick = int(torch.randint(len(members), (1,), generator=self.generator)) if self.breaker == "sympe" else 0
+                rows.append(torch.as_tensor(np.tile(members[pick], (n, 1))))
         return torch.cat(rows).to(self.device, torch.float32)
 
     def outputs(self, problems, structures=None, mats=None, targets=None):
