@@ -1,10 +1,10 @@
 """The ``physbreak`` command: a thin layer over the library.
 
-    physbreak simulate CONFIG.toml [--out FILE] [--resume]
-    physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N]
+    physbreak simulate CONFIG.toml [--out FILE] [--resume]   # spin MC, or kind = "perovskite" MD
+    physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N]   # any physbreak file
     physbreak demo [--steps N] [--json]
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
-    physbreak train CONFIG.toml
+    physbreak train CONFIG.toml                              # spin ground states, or kind = "structures"
     physbreak predict CHECKPOINT DATA.h5 [--out FILE] [--split NAME]
 
 Bad input (a :class:`~physbreak.errors.PhysbreakError`) is printed as one
@@ -22,16 +22,21 @@ from physbreak import __version__
 from physbreak.errors import PhysbreakError
 
 
+def _run_arguments(parser, config_help: str):
+    """CONFIG, --out, --resume, --quiet: the arguments of commands that write a resumable file."""
+    parser.add_argument("config", help=config_help)
+    parser.add_argument("--out", help="output HDF5 file (default: the config's `output`)")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="physbreak", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"physbreak {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("simulate", help="run a Monte Carlo (spins) or Langevin MD (perovskite) study into HDF5")
-    s.add_argument("config", help="TOML run config")
-    s.add_argument("--out", help="output HDF5 file (default: the config's `output`)")
-    s.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
-    a = sub.add_parser("analyze", help="observables, Binder-crossing Tc and plots of a run")
+    _run_arguments(sub.add_parser("simulate", help="run a Monte Carlo (spins) or Langevin MD (perovskite) "
+                                                   "study into HDF5"), "TOML run config")
+    a = sub.add_parser("analyze", help="summary and plots of a run, dataset or predictions file")
     a.add_argument("file", help="HDF5 run file")
     a.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a.add_argument("--plots", help="folder for PNG plots (default: FILE stem + '_plots')")
@@ -39,13 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--discard", type=int, default=0, help="samples dropped per chain (default 0)")
     a.add_argument("--order", default="auto", choices=("auto", "magnetization", "staggered"),
                    help="order parameter (default: staggered for antiferromagnets)")
-    g = sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems")
-    g.add_argument("config", help="TOML dataset config")
-    g.add_argument("--out", help="output HDF5 file (default: the config's `output`)")
-    g.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
-    t = sub.add_parser("train", help="train ground-state predictors; write the benchmark report")
-    t.add_argument("config", help="TOML training config (with its [[family]] dataset tables)")
+    _run_arguments(sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems"),
+                   "TOML dataset config")
+    t = sub.add_parser("train", help="train symmetry-breaking predictors (spin ground states or "
+                                     "structures); write the benchmark report")
+    t.add_argument("config", help="TOML training config ([[family]] dataset tables, or kind = \"structures\")")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     pr = sub.add_parser("predict", help="predict ground states of a dataset with a checkpoint")
     pr.add_argument("checkpoint", help="a .pt file written by `physbreak train`")

@@ -44,7 +44,7 @@ from physbreak import __version__
 from physbreak.config import Section, positive_number, read_toml
 from physbreak.io.hdf5 import SCHEMA_VERSION
 from physbreak.errors import ConfigError
-from physbreak.systems.perovskite import EffectiveHamiltonian, load_parameters
+from physbreak.systems.perovskite import GPA, EffectiveHamiltonian, load_parameters
 from physbreak.dynamics.langevin import Langevin
 
 
@@ -133,7 +133,7 @@ def _create(path: Path, cfg, temps, ham):
     f = h5py.File(path, "w")
     f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__, "kind": KIND,
                     "config": cfg.text, "seed": cfg.seed, "material": cfg.material,
-                    "size": L, "pressure_gpa": ham.pressure / (1 / 160.21766), "stages_done": 0,
+                    "size": L, "pressure_gpa": ham.pressure / GPA, "stages_done": 0,
                     "complete": False, "lattice_constant": ham.p.a})
     f["temperature"] = temps
     f["direction"] = np.array([-1] * cfg.replicas + [1] * cfg.replicas, np.int8)

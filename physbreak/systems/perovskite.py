@@ -245,9 +245,6 @@ class EffectiveHamiltonian:
                                     cof[:, 1, 2], cof[:, 0, 2], cof[:, 0, 1]], -1)
         return E, force_u, -(dEl + dInt + self.pressure * dV)
 
-    def energy(self, u, eta) -> torch.Tensor:
-        return self.energy_forces(u, eta)[0]
-
     def polarization(self, u: torch.Tensor, eta: torch.Tensor | None = None) -> torch.Tensor:
         """Polarisation ``Z* <u> / V_cell`` in C/m^2, ``(batch, 3)`` (volume from the strain if given)."""
         vol = self.p.a**3 * (1.0 if eta is None else torch.linalg.det(

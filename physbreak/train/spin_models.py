@@ -86,7 +86,7 @@ class GNNPredictor:
         channels = {"none": 0, "baseline": 0, "noise": 1, "canonical": 1}.get(strategy, ANCHOR_CHANNELS)
         self.net = SpinGNN(channels, hidden, layers, equivariant=strategy != "baseline").to(self.device)
         self.generator = torch.Generator().manual_seed(seed)
-        self._canon, self._frames, self._groups = {}, {}, {}
+        self._canon, self._frames, self._distances, self._groups = {}, {}, {}, {}
 
     def features(self, problem, pins=None) -> np.ndarray:
         n = problem.n_sites
@@ -132,8 +132,8 @@ class GNNPredictor:
 
     def _distance(self, problem) -> np.ndarray:
         """``(n, n)`` graph distances (unreachable: n)."""
-        key = b"d" + _key(problem)
-        if key not in self._frames:
+        key = _key(problem)
+        if key not in self._distances:
             from scipy.sparse import coo_matrix
             from scipy.sparse.csgraph import shortest_path
 
@@ -141,8 +141,8 @@ class GNNPredictor:
             d = shortest_path(coo_matrix((np.ones(len(b)), (b[:, 0], b[:, 1])), shape=(n, n)).tocsr(),
                               directed=False, unweighted=True)
             d[~np.isfinite(d)] = n
-            self._frames[key] = d
-        return self._frames[key]
+            self._distances[key] = d
+        return self._distances[key]
 
     def _frame(self, problem):
         key = _key(problem)
