@@ -5,7 +5,7 @@ import pytest
 
 from physbreak.structpred.batio3 import INTENDED, make_dataset
 from physbreak.structpred.symmetry import orbit
-from physbreak.structpred.train import StructurePredictor, breaking_vector, evaluate, relaxed_error
+from physbreak.structpred.train import StructurePredictor, breaking_set, evaluate, relaxed_error
 from physbreak.systems.perovskite_structures import space_group
 
 PARENT = {"T": "P4/mmm", "O": "Cmmm", "R": "R-3m", "C": "Pm-3m"}
@@ -29,7 +29,7 @@ def test_parents_and_ground_states_have_the_stated_groups(problems):
 
 def test_breaking_vector_is_fixed_exactly_by_the_target_subgroup(problems):
     for p in problems:
-        v = breaking_vector(p.mats, p.target_mats)
+        v = breaking_set(p.mats, p.target_mats)[0][:3]  # a vector: the polar targets have no inversion
         fixed = np.all(np.abs(p.mats @ v - v) < 1e-6, axis=1)
         assert {tuple(np.round(m, 6).ravel() + 0.0) for m in p.mats[fixed]} == \
             {tuple(np.round(m, 6).ravel() + 0.0) for m in p.target_mats}
@@ -56,9 +56,11 @@ def test_breakers_leave_the_parent_symmetry_and_sbs_is_relaxed_equivariant(probl
 
 TINY = """kind = "structures"
 breakers = ["none", "sbs"]
+datasets = ["batio3"]
+[batio3]
 parents = "T"
-train_per_parent = 4
-test_per_parent = 2
+train = 4
+test = 2
 epochs = 2
 """
 
@@ -67,7 +69,7 @@ def test_structures_benchmark_cli_writes_report_and_resumes(tmp_path):
     import subprocess
 
     cfg = tmp_path / "s.toml"
-    cfg.write_text(TINY + f'output = "{tmp_path / "out"}"\n')
+    cfg.write_text(f'output = "{tmp_path / "out"}"\n' + TINY)
     r = subprocess.run(["physbreak", "train", str(cfg)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "out" / "report.md").read_text()
@@ -79,3 +81,100 @@ def test_structures_benchmark_cli_writes_report_and_resumes(tmp_path):
     bad.write_text(TINY.replace('"sbs"', '"magic"'))
     r = subprocess.run(["physbreak", "train", str(bad)], capture_output=True, text=True)
     assert r.returncode == 2 and "breakers" in r.stderr and "'magic'" in r.stderr
+
+
+@pytest.mark.parametrize("symbol", ["a0a0c+", "a0a0c-", "a+b-b-", "a-b-c-", "a+a+a+"])
+def test_glazer_breaker_stabilizer_is_the_tilt_system_group(symbol):
+    """Brute force over the input's space group: the operations fixing the
+    breaker (axial vectors on the B sites) are exactly those fixing the tilted
+    structure, and the stored targets are one orbit."""
+    from physbreak.structpred.glazer import make_problem, per_axis
+    from physbreak.systems.tilts import build
+
+    n = len(dict.fromkeys(symbol[::2]))
+    p = make_problem(symbol, [8.0, 5.0, 11.0][:n])
+    assert p.target_group == space_group(build(symbol, per_axis(symbol, [8.0, 5.0, 11.0][:n])), 1e-3)
+    b = p.breakers[0][:, 3:6]  # the builder's own domain
+    fixes_b = [np.abs(np.linalg.det(R) * b @ R.T - b[q]).max() < 1e-6 for R, q in zip(p.mats, p.perms)]
+    built = p.parent.copy()
+    built.positions = build(symbol, per_axis(symbol, [8.0, 5.0, 11.0][:n])).positions * np.diag(p.parent.cell) / 7.8
+    d = built.positions - p.parent.positions
+    d -= np.rint(d / np.diag(p.parent.cell)) * np.diag(p.parent.cell)
+    fixes_d = [np.abs(img - d).max() < 1e-6 for img in orbit(d, p.mats, p.perms)]
+    assert fixes_b == fixes_d and sum(fixes_b) < len(p.mats)
+    assert len(p.targets) == len(p.breakers) == len(p.mats) // sum(fixes_b)
+    assert np.abs(p.targets - d).max(axis=(1, 2)).min() < 1e-6
+
+
+def test_plain_network_cannot_tilt_and_sbs_gives_the_tilt_system():
+    from physbreak.structpred.glazer import make_problem
+    from physbreak.structpred.train import species_of
+
+    problems = [make_problem("a0a0c-", [0.0, 9.0]), make_problem("a+b-b-", [7.0, 10.0])]
+    plain = StructurePredictor("none", species=species_of(problems), cutoff=3.5)
+    assert all(set(r["glazer"][1::2]) == {"0"} for r in evaluate(plain, problems, relaxed=False))  # no tilt
+    sbs = StructurePredictor("sbs", species=species_of(problems), cutoff=3.5)
+    sbs.fit(problems, epochs=40)
+    rows = evaluate(sbs, problems, relaxed=False)
+    assert [r["glazer"] for r in rows] == ["a0a0c-", "a+b-b-"]
+
+
+STRUCTURE_DATASET = """seed = 5
+[[family]]
+name = "glazer"
+count = 1
+[family.params]
+systems = ["a0a0c-", "a+b-b-"]
+[[family]]
+name = "batio3"
+split = "test"
+count = 2
+[family.params]
+parents = "T"
+[[family]]
+name = "uniform"
+sizes = [3]
+count = 1
+"""
+
+
+def test_groundstates_writes_structure_families_and_resumes(tmp_path):
+    import subprocess
+
+    import h5py
+
+    from physbreak.io.problems import read_problems, read_structures
+
+    cfg = tmp_path / "d.toml"
+    cfg.write_text(STRUCTURE_DATASET)
+    out = tmp_path / "d.h5"
+    r = subprocess.run(["physbreak", "groundstates", str(cfg), "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    problems = read_structures(out)
+    assert [p.kind for p in problems] == ["a0a0c-", "a+b-b-", "T", "T"]
+    assert [p.target_group for p in problems] == ["I4/mcm", "Pnma", "P4mm", "P4mm"]
+    assert len(read_structures(out, split="test")) == 2 and len(read_problems(out)) == 1
+    glazer = problems[1]
+    assert glazer.breakers.shape == (8, 40, 11) and glazer.targets.shape == (8, 40, 3)
+    # a record is exactly what the generator makes
+    from physbreak.structpred.glazer import draw_angles, make_problem
+
+    ss = np.random.SeedSequence(5, spawn_key=(0, 1, 0))
+    again = make_problem("a+b-b-", draw_angles("a+b-b-", np.random.default_rng(ss)))
+    assert np.allclose(again.targets, glazer.targets) and np.allclose(again.parent.cell, glazer.parent.cell)
+    # kill-and-resume: an unfinished last record is rewritten, the rest kept
+    with h5py.File(out, "r+") as f:
+        before = f["records/000002/targets"][:]
+        f["records/000004"].attrs["done"] = False
+        del f["records/000003"]
+        f["records/000002"].attrs["done"] = False
+    r = subprocess.run(["physbreak", "groundstates", str(cfg), "--out", str(out), "--resume"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert np.array_equal(f["records/000002/targets"][:], before) and f.attrs["complete"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(STRUCTURE_DATASET.replace('"a0a0c-"', '"a0a0z-"'))
+    r = subprocess.run(["physbreak", "groundstates", str(bad), "--out", str(tmp_path / "x.h5")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "family.params.systems" in r.stderr and "a0a0z-" in r.stderr

@@ -14,6 +14,12 @@ Config::
     [family.params]             # family-specific, see physbreak.groundstate.families
     J2 = [-1.0, 0.3]
 
+    [[family]]
+    name = "molecules"          # structure families: batio3, glazer, molecules (no sizes)
+    count = 16                  # problems per case, see physbreak.structpred.families
+    [family.params]
+    molecules = ["ax3:NH3", "ax2:H2O", "c4x4:C4H4", "raised:SO2:linearise"]
+
 Every record is seeded by ``(seed, family entry, size, index)``: a resumed run
 produces the same file as an uninterrupted one.
 """
@@ -31,6 +37,9 @@ from physbreak.config import Section
 from physbreak.errors import ConfigError
 from physbreak.groundstate.families import FAMILIES, generate
 from physbreak.io import problems as store
+from physbreak.structpred.families import STRUCTURE_FAMILIES
+from physbreak.structpred.families import cases as structure_cases
+from physbreak.structpred.families import generate as generate_structure
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,14 +75,18 @@ def parse(text: str) -> DatasetConfig:
         raise ConfigError("family", raw["family"], "one or more [[family]] tables")
     specs = []
     for k, table in enumerate(raw["family"]):
-        sec = Section(table, f"family[{k}]", ("name", "sizes", "count"), ("split", "params"))
-        name = sec.choice("name", tuple(FAMILIES))
-        sizes = sec.list("sizes")
-        if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 2 for s in sizes):
+        structure = isinstance(table, dict) and table.get("name") in STRUCTURE_FAMILIES
+        sec = Section(table, f"family[{k}]", ("name", "count") if structure else ("name", "sizes", "count"),
+                      ("split", "params"))
+        name = sec.choice("name", tuple(FAMILIES) + STRUCTURE_FAMILIES)
+        sizes = [] if structure else sec.list("sizes")
+        if not structure and (not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 2 for s in sizes)):
             raise ConfigError(f"family[{k}].sizes", sizes, "integers >= 2")
         params = sec.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"family[{k}].params", params, "a table")
+        if structure:
+            structure_cases(name, params)  # checks the params now, not halfway through the run
         specs.append(FamilySpec(name, str(sec.get("split", "train")), tuple(sizes),
                                 sec.integer("count", 1, minimum=1), params))
     return DatasetConfig(tuple(specs), top.integer("seed", 0, minimum=0),
@@ -89,12 +102,13 @@ def load(path) -> DatasetConfig:
 
 
 def jobs(cfg: DatasetConfig):
-    """``(record index, spec, size, SeedSequence)`` for every record, in order."""
+    """``(record index, spec, size or structure case, SeedSequence)`` for every record, in order."""
     k = 0
     for e, spec in enumerate(cfg.families):
-        for size in spec.sizes:
+        for c, size in enumerate(spec.sizes or structure_cases(spec.name, spec.params)):
             for i in range(spec.count):
-                yield k, spec, size, np.random.SeedSequence(cfg.seed, spawn_key=(e, size, i))
+                key = size if spec.sizes else c  # spin families: the size; structure families: the case
+                yield k, spec, size, np.random.SeedSequence(cfg.seed, spawn_key=(e, key, i))
                 k += 1
 
 
@@ -117,6 +131,9 @@ def build_dataset(cfg: DatasetConfig, out=None, resume: bool = False, progress: 
         for k, spec, size, ss in tqdm(todo[start:], initial=start, total=len(todo), unit="problem",
                                       desc=out.name, disable=None if progress is None else not progress):
             rng = np.random.default_rng(ss)
+            if spec.name in STRUCTURE_FAMILIES:
+                store.write_structure(f, k, generate_structure(spec.name, size, rng, spec.params), spec.split)
+                continue
             problem = generate(spec.name, size, rng, spec.params, cfg.exact_limit,
                                seed=int(ss.generate_state(1)[0]))
             store.write_problem(f, k, problem, spec.split)

@@ -10,6 +10,17 @@ Layout (schema version 1, see ``docs/hdf5-schema.md``)::
         ground_states (k, n_sites) int8      (k = min(degeneracy, cap))
         stab_perm (g, n_sites) int64, stab_sign (g,) int64   stabilizer generators
 
+Structure records (families batio3, glazer, molecules) have ``record =
+"structure"`` and hold the input, its operations and the ground states::
+
+    /records/<000000>/    attrs record, family, split, kind, target_group, target_point_group,
+                                ground_energy (eV, NaN where not computed), done
+        numbers (n,) int64   positions (n, 3) A   cell (3, 3) A   pbc (3,) bool     the input
+        targets (k, n, 3) A          displacement of every ground-state variant
+        mats (g, 3, 3), perms (g, n) int64     the input's operations (Cartesian, atom permutation)
+        target_mats (h, 3, 3)                  the ground state's point group
+        breakers (m, n, 11)                    per-atom symmetry-breaking set, where stored
+
 Records are written one at a time and flushed; ``done`` is set last, so a
 killed run resumes at the first record without it.
 """
@@ -68,6 +79,52 @@ def write_problem(f: h5py.File, index: int, problem: SpinProblem, split: str):
     f.flush()
 
 
+def write_structure(f: h5py.File, index: int, problem, split: str):
+    """Write one :class:`~physbreak.structpred.problem.StructureProblem` record."""
+    name = f"{index:06d}"
+    if name in f["records"]:
+        del f["records"][name]
+    g = f["records"].create_group(name)
+    atoms = problem.parent
+    data = {"numbers": atoms.numbers, "positions": atoms.positions, "cell": np.asarray(atoms.cell),
+            "pbc": atoms.pbc, "targets": problem.targets, "mats": problem.mats, "perms": problem.perms,
+            "target_mats": problem.target_mats}
+    if problem.breakers is not None:
+        data["breakers"] = problem.breakers
+    for key, value in data.items():
+        g.create_dataset(key, data=value)
+    for key in ("positions", "cell", "targets"):
+        g[key].attrs["units"] = "A"
+    g.attrs.update({"record": "structure", "family": problem.family, "split": split, "kind": problem.kind,
+                    "target_group": problem.target_group, "target_point_group": problem.target_point_group,
+                    "ground_energy": np.nan if problem.ground_energy is None else problem.ground_energy})
+    g.attrs["done"] = True
+    f.flush()
+
+
+def read_structures(path, split: str | None = None, families=None) -> list:
+    """The structure records of a ground-state file as ``StructureProblem`` objects, filtered."""
+    from ase import Atoms
+
+    from physbreak.structpred.problem import StructureProblem
+
+    out = []
+    with open_kind(path, "groundstates") as f:
+        for g in f["records"].values():
+            a = g.attrs
+            if not a.get("done", False) or a.get("record") != "structure":
+                continue
+            if (split is not None and a["split"] != split) or (families is not None and a["family"] not in families):
+                continue
+            atoms = Atoms(numbers=g["numbers"][:], positions=g["positions"][:], cell=g["cell"][:], pbc=g["pbc"][:])
+            energy = float(a["ground_energy"])
+            out.append(StructureProblem(str(a["kind"]), atoms, g["targets"][:], str(a["target_group"]),
+                                        str(a["target_point_group"]), g["target_mats"][:], g["mats"][:],
+                                        g["perms"][:], str(a["family"]), None if np.isnan(energy) else energy,
+                                        g["breakers"][:] if "breakers" in g else None))
+    return out
+
+
 def done_records(f: h5py.File) -> int:
     """Number of leading records that are complete."""
     n = 0
@@ -81,7 +138,7 @@ def read_problems(path, split: str | None = None, families=None) -> list[tuple[s
     out = []
     with open_kind(path, "groundstates") as f:
         for name, g in f["records"].items():
-            if not g.attrs.get("done", False):
+            if not g.attrs.get("done", False) or g.attrs.get("record") == "structure":
                 continue
             if split is not None and g.attrs["split"] != split:
                 continue

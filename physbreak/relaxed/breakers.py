@@ -258,3 +258,29 @@ class SymmetryBreakingSet:
                 raise ValueError(f"no vector has stabilizer {self.target} in this input's group")
             chosen.append(members[np.lexsort(members.T[::-1])[0]])
         return torch.as_tensor(np.array(chosen), dtype=x.dtype, device=x.device)
+
+
+def breaking_tensors(mats: np.ndarray, target: np.ndarray, irrep: str) -> np.ndarray:
+    """Unit features of an O(3) irrep (e3nn basis, e.g. ``"2e"`` for a symmetric
+    traceless tensor) whose stabilizer in the point group ``mats`` ``(g, 3, 3)``
+    is exactly the subgroup ``target`` ``(k, 3, 3)``: the orbit under ``mats`` of
+    the direction ``target`` fixes and ``mats`` does not, ``(n, 2l+1)``; empty
+    when that direction is not unique (or absent) or has a larger stabilizer.
+    Needed where no vector works: a centrosymmetric target (D4h -> D2h) fixes
+    no vector."""
+    import torch
+    from e3nn import o3
+
+    def rep(ms):
+        return o3.Irrep(irrep).D_from_matrix(torch.as_tensor(np.asarray(ms), dtype=torch.float64)).numpy()
+
+    D, Dk = rep(mats), rep(target)
+    P_k, P_g = Dk.mean(0), D.mean(0)  # projectors onto the fixed subspaces
+    w, v = np.linalg.eigh((P_k + P_k.T) / 2 - (P_g + P_g.T) / 2)
+    fixed = v[:, w > 0.5]
+    if fixed.shape[1] != 1:
+        return np.zeros((0, D.shape[1]))
+    b = fixed[:, 0]
+    if sum(np.allclose(M @ b, b, atol=1e-6) for M in D) != len(target):
+        return np.zeros((0, D.shape[1]))
+    return np.unique(np.round(np.einsum("gij,j->gi", D, b), 5) + 0.0, axis=0)

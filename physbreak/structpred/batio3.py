@@ -22,40 +22,15 @@ strains are drawn again until the ground state has the intended group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.optimize import minimize
 
+from physbreak.structpred.problem import StructureProblem
 from physbreak.structpred.symmetry import operations, point_group, schoenflies
 from physbreak.systems.perovskite import EffectiveHamiltonian, load_parameters
 from physbreak.systems.perovskite_structures import cell_atoms, space_group
 
 STARTS = np.array([v for v in np.ndindex(3, 3, 3) if v != (1, 1, 1)], float) - 1.0  # 26 directions
-
-
-@dataclass
-class StructureProblem:
-    """One symmetric input and its degenerate ground states.
-
-    Attributes:
-        kind: parent type (T, O, R, C); parent: ``ase.Atoms`` input;
-        targets: ``(k, n_atoms, 3)`` ground-state displacements (A), every variant;
-        target_group: space group of the ground state (Hermann-Mauguin);
-        target_point_group: its point group (Schoenflies);
-        target_mats: the first variant's point group, ``(k, 3, 3)`` Cartesian: the
-            subgroup of the parent's group a symmetry-breaking set must keep;
-        mats, perms: the parent's operations (Cartesian matrices, atom permutations).
-    """
-
-    kind: str
-    parent: object
-    targets: np.ndarray
-    target_group: str
-    target_point_group: str
-    target_mats: np.ndarray
-    mats: np.ndarray
-    perms: np.ndarray
 
 
 def _energy_per_cell(p, K0, B):

@@ -1,5 +1,5 @@
 """``physbreak train CONFIG.toml`` for ``kind = "structures"`` configs: the e3nn
-structure predictor with each breaker on BaTiO3 parent -> ground-state problems.
+structure predictor with each breaker on three datasets.
 
 Config::
 
@@ -7,12 +7,27 @@ Config::
     seed = 0
     output = "structures_benchmark"        # folder: results/*.json, report.md
     breakers = ["none", "sbs", "sympe", "noise"]
+    datasets = ["batio3", "molecules", "glazer"]
+
+    [batio3]                               # strained parent cells -> polar ground states
     parents = "TORC"                       # tetragonal, orthorhombic, rhombohedral, cubic parents
-    train_per_parent = 40
-    test_per_parent = 10
+    train = 40                             # problems per parent
+    test = 10
     epochs = 100
 
-Finished breakers are skipped when the command runs again (resume).
+    [molecules]                            # AX3, AX2, C4X4 saddles -> xTB ground states
+    train = 16                             # inputs per molecule
+    test = 3
+    epochs = 300
+
+    [glazer]                               # untilted 2x2x2 cells -> tilt systems
+    train = 8                              # angle sets per tilt system (uniform in angles)
+    test = 5                               # held-out angle sets (other draws)
+    angles = [3.0, 12.0]
+    epochs = 60
+    cutoff = 3.5                           # A: B-O, O-O, A-O and A-B neighbours
+
+Finished (dataset, breaker) pairs are skipped when the command runs again (resume).
 """
 
 from __future__ import annotations
@@ -23,10 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-from physbreak.config import Section, read_toml
+from physbreak.config import Section, _number, read_toml
 from physbreak.errors import ConfigError
-from physbreak.structpred.batio3 import INTENDED, make_dataset
 from physbreak.structpred.train import BREAKERS, evaluate, train
+
+DATASETS = ("batio3", "molecules", "glazer")
+DEFAULTS = {"batio3": {"parents": "TORC", "train": 40, "test": 10, "epochs": 100},
+            "molecules": {"train": 16, "test": 3, "epochs": 300},
+            "glazer": {"train": 8, "test": 5, "angles": [3.0, 12.0], "epochs": 60, "cutoff": 3.5}}
 
 
 def is_structures_config(text: str) -> bool:
@@ -37,56 +56,119 @@ def is_structures_config(text: str) -> bool:
 
 
 def parse(text: str) -> dict:
-    top = Section(read_toml(text), "", ("kind",), ("seed", "output", "breakers", "parents", "train_per_parent",
-                                                    "test_per_parent", "epochs"))
+    raw = read_toml(text)
+    top = Section(raw, "", ("kind",), ("seed", "output", "breakers", "datasets") + DATASETS)
     breakers = top.get("breakers", list(BREAKERS))
-    for b in breakers if isinstance(breakers, list) else [breakers]:
+    breakers = breakers if isinstance(breakers, list) else [breakers]
+    for b in breakers:
         if b not in BREAKERS:
             raise ConfigError("breakers", b, f"a list of {', '.join(BREAKERS)}")
-    parents = str(top.get("parents", "TORC"))
-    if not parents or any(k not in INTENDED for k in parents):
-        raise ConfigError("parents", parents, "letters of T, O, R, C")
-    return {"seed": top.integer("seed", 0, minimum=0), "output": str(top.get("output", "structures_benchmark")),
-            "breakers": list(breakers) if isinstance(breakers, list) else [breakers], "parents": parents,
-            "train": top.integer("train_per_parent", 40, minimum=1), "test": top.integer("test_per_parent", 10, minimum=1),
-            "epochs": top.integer("epochs", 100, minimum=1)}
+    datasets = top.get("datasets", list(DATASETS))
+    datasets = datasets if isinstance(datasets, list) else [datasets]
+    for d in datasets:
+        if d not in DATASETS:
+            raise ConfigError("datasets", d, f"a list of {', '.join(DATASETS)}")
+    cfg = {"seed": top.integer("seed", 0, minimum=0), "output": str(top.get("output", "structures_benchmark")),
+           "breakers": breakers, "datasets": datasets}
+    for name, defaults in DEFAULTS.items():
+        sec = Section(top.get(name, {}), name, (), tuple(defaults))
+        opts = {k: sec.integer(k, v, minimum=1) for k, v in defaults.items() if isinstance(v, int)}
+        if name == "batio3":
+            opts["parents"] = str(sec.get("parents", "TORC"))
+            if not opts["parents"] or any(k not in "TORC" for k in opts["parents"]):
+                raise ConfigError("batio3.parents", opts["parents"], "letters of T, O, R, C")
+        if name == "glazer":
+            angles = sec.get("angles", defaults["angles"])
+            if not (isinstance(angles, list) and len(angles) == 2
+                    and 0 < _number(angles[0], "glazer.angles") < _number(angles[1], "glazer.angles") < 30):
+                raise ConfigError("glazer.angles", angles, "[lo, hi] degrees with 0 < lo < hi < 30")
+            opts["angles"] = [float(a) for a in angles]
+            opts["cutoff"] = _number(sec.get("cutoff", defaults["cutoff"]), "glazer.cutoff")
+        cfg[name] = opts
+    return cfg
+
+
+def datasets(name: str, cfg: dict) -> tuple[list, list]:
+    """``(train, test)`` problems of one dataset."""
+    opts, seed = cfg[name], cfg["seed"]
+    if name == "batio3":
+        from physbreak.structpred.batio3 import make_dataset
+
+        return (make_dataset(opts["parents"], opts["train"], seed=seed),
+                make_dataset(opts["parents"], opts["test"], seed=seed + 1))
+    if name == "molecules":
+        from physbreak.structpred.molecules import cases, make_dataset
+
+        solved = cases()
+        return make_dataset(opts["train"], seed, solved=solved), make_dataset(opts["test"], seed + 1, solved=solved)
+    from physbreak.structpred.glazer import SYSTEMS, make_dataset
+
+    lo, hi = opts["angles"]
+    return (make_dataset(opts["train"], seed, SYSTEMS, lo, hi), make_dataset(opts["test"], seed + 1, SYSTEMS, lo, hi))
 
 
 def run(cfg: dict, progress=None) -> Path:
     out = Path(cfg["output"])
     (out / "results").mkdir(parents=True, exist_ok=True)
-    train_set = make_dataset(cfg["parents"], cfg["train"], seed=cfg["seed"])
-    test_set = make_dataset(cfg["parents"], cfg["test"], seed=cfg["seed"] + 1)
     results = {}
-    for breaker in cfg["breakers"]:
-        path = out / "results" / f"batio3-{breaker}.json"
-        if path.exists():
-            results[breaker] = json.loads(path.read_text())
-            continue
-        model, seconds = train(breaker, train_set, cfg["epochs"], cfg["seed"])
-        rows = evaluate(model, test_set, cfg["seed"])
-        results[breaker] = {"train_seconds": seconds, "rows": rows}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results[breaker], indent=1))
-        os.replace(tmp, path)
+    for name in cfg["datasets"]:
+        todo = [b for b in cfg["breakers"] if not (out / "results" / f"{name}-{b}.json").exists()]
+        train_set, test_set = datasets(name, cfg) if todo else ([], [])
+        extra = {"cutoff": cfg[name]["cutoff"]} if "cutoff" in cfg[name] else {}
+        for breaker in cfg["breakers"]:
+            path = out / "results" / f"{name}-{breaker}.json"
+            if path.exists():
+                results[name, breaker] = json.loads(path.read_text())
+                continue
+            model, seconds = train(breaker, train_set, cfg[name]["epochs"], cfg["seed"], **extra)
+            results[name, breaker] = {"train_seconds": seconds, "rows": evaluate(model, test_set, cfg["seed"])}
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(results[name, breaker], indent=1))
+            os.replace(tmp, path)
     (out / "report.md").write_text(report(results, cfg))
     return out / "report.md"
 
 
+INTRO = {
+    "batio3": "BaTiO3: strained centrosymmetric parents {parents} -> polar ground states of the effective "
+              "Hamiltonian; {train} train and {test} test problems per parent, {epochs} epochs. group ok: spglib "
+              "(0.01 A) finds the ground state's space group.",
+    "molecules": "Molecules: planar AX3, linear AX2 and square C4X4 saddles (near-saddle inputs: the saddle plus "
+                 "symmetrised 0.03 A noise) -> GFN2-xTB ground states; {train} train and {test} test inputs per "
+                 "molecule (15 molecules), {epochs} epochs. group ok: point group at 0.01 A; E: xTB energy of the "
+                 "prediction above the relaxed ground state.",
+    "glazer": "Glazer tilts: untilted 2x2x2 cells with the rigid-tilt metric -> the 14 tilt systems; {train} train "
+              "and {test} held-out angle sets per system (angles uniform in {angles} degrees), {epochs} epochs. "
+              "group ok: spglib (0.01 A); Glazer ok: symbol extracted from the prediction.",
+}
+
+
 def report(results: dict, cfg: dict) -> str:
     lines = ["# Structure prediction benchmark", "",
-             f"BaTiO3 parents {cfg['parents']} (effective-Hamiltonian ground states), {cfg['train']} train and "
-             f"{cfg['test']} test problems per parent, {cfg['epochs']} epochs, seed {cfg['seed']}. RMSD: orbit-aware "
-             "(nearest ground-state variant), Angstrom. group ok: spglib (0.01 A) finds the ground state's space group. "
-             "relaxed err: max over test cases of min over the parent's operations of |R^T f(R x) - s f(x)| for a "
-             "random rotation or improper rotation R (deterministic breakers only).", "",
-             "| breaker | RMSD mean | RMSD < 0.01 A | group ok | relaxed err | train s |", "|---|---|---|---|---|---|"]
-    for breaker, res in results.items():
-        rows = res["rows"]
-        rel = [r["relaxed_error"] for r in rows if "relaxed_error" in r]
-        cells = [breaker, f"{np.mean([r['rmsd'] for r in rows]):.4f}",
-                 f"{100 * np.mean([r['rmsd'] < 0.01 for r in rows]):.0f} %",
-                 f"{100 * np.mean([r['group_ok'] for r in rows]):.0f} %",
-                 f"{max(rel):.1e}" if rel else "n/a", f"{res['train_seconds']:.0f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+             f"Seed {cfg['seed']}. RMSD: orbit-aware (nearest ground-state variant), Angstrom. relaxed err: max over "
+             "test cases of min over the input's operations s of |R^T f(R x) - s f(x)| for a random rotation or "
+             "improper rotation R (deterministic breakers; not for linear molecules or Glazer cells)."]
+    for name in cfg["datasets"]:
+        lines += ["", f"## {name}", "", INTRO[name].format(**cfg[name]), ""]
+        head = ["breaker", "RMSD mean", "RMSD < 0.01 A", "group ok"]
+        head += ["Glazer ok"] if name == "glazer" else []
+        head += ["E < 10 meV", "E median (meV)"] if name == "molecules" else []
+        head += ["relaxed err", "train s"]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for breaker in cfg["breakers"]:
+            res = results.get((name, breaker))
+            if res is None:
+                continue
+            rows = res["rows"]
+            rel = [r["relaxed_error"] for r in rows if "relaxed_error" in r]
+            cells = [breaker, f"{np.mean([r['rmsd'] for r in rows]):.4f}",
+                     f"{100 * np.mean([r['rmsd'] < 0.01 for r in rows]):.0f} %",
+                     f"{100 * np.mean([r['group_ok'] for r in rows]):.0f} %"]
+            if name == "glazer":
+                cells.append(f"{100 * np.mean([r['glazer_ok'] for r in rows]):.0f} %")
+            if name == "molecules":
+                e = np.array([r["energy_mev"] for r in rows])
+                cells += [f"{100 * np.mean(e < 10):.0f} %", f"{np.median(e):.1f}"]
+            cells += [f"{max(rel):.1e}" if rel else "n/a", f"{res['train_seconds']:.0f}"]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,20 +1,25 @@
-"""Point-group operations of crystal structures as Cartesian matrices with the
-atom permutations they induce (spglib), for breakers, orbit losses and
-relaxed-equivariance errors."""
+"""Point-group operations of structures as Cartesian matrices with the atom
+permutations they induce, for breakers, orbit losses and relaxed-equivariance
+errors: crystals through spglib, molecules through
+:func:`physbreak.symmetry.structures.molecule_point_group`."""
 
 from __future__ import annotations
 
 import numpy as np
 
-# spglib distance tolerance (A) for the structures of these datasets: ground-state
-# polar displacements are >= 0.05 A, prediction errors are judged by the RMSD
+# distance tolerance (A) for the structures of these datasets: ground-state
+# distortions are >= 0.05 A, prediction errors are judged by the RMSD
 SYMPREC = 0.01
 
 
 def operations(atoms, symprec: float = SYMPREC) -> tuple[np.ndarray, np.ndarray]:
-    """``(R (g, 3, 3) Cartesian, perm (g, n_atoms))``: every space-group
-    operation of ``atoms`` (within a lattice translation) and where it sends each
-    atom (``R @ r_i + t = r_perm[i]`` modulo the lattice)."""
+    """``(R (g, 3, 3) Cartesian, perm (g, n_atoms))``: every symmetry operation
+    of ``atoms`` and where it sends each atom.  Crystals (any periodic axis):
+    space-group operations, ``R @ r_i + t = r_perm[i]`` modulo the lattice.
+    Molecules: point-group operations about the centroid, see
+    :func:`molecule_operations`."""
+    if not any(atoms.pbc):
+        return molecule_operations(atoms, symprec)
     from physbreak.symmetry.structures import crystal_space_group
 
     sym = crystal_space_group(atoms, symprec)
@@ -29,6 +34,29 @@ def operations(atoms, symprec: float = SYMPREC) -> tuple[np.ndarray, np.ndarray]
         perms.append(np.argmin(dist, axis=1))
         mats.append(A.T @ R @ np.linalg.inv(A.T))
     return np.array(mats), np.array(perms)
+
+
+def is_linear(atoms, tol: float = SYMPREC) -> bool:
+    """Whether a molecule's atoms lie on one line (within ``tol`` A)."""
+    x = atoms.positions - atoms.positions.mean(0)
+    return len(x) > 1 and bool(np.linalg.svd(x, compute_uv=False)[1] < tol)
+
+
+def molecule_operations(atoms, tol: float = SYMPREC) -> tuple[np.ndarray, np.ndarray]:
+    """Point-group operations of a molecule, ``(R (g, 3, 3), perm (g, n))`` with
+    ``R (r_i - c) = r_perm[i] - c`` within ``tol`` (A), from
+    :func:`physbreak.symmetry.structures.molecule_point_group` (linear
+    molecules: its finite subgroup D6h or C6v)."""
+    from physbreak.symmetry.structures import molecule_point_group
+
+    group = molecule_point_group(atoms.positions, atoms.numbers, tol).group
+    return np.asarray(group.realisations["matrix"]), np.asarray(group.realisations["perm"])
+
+
+def symmetrize(vectors: np.ndarray, mats: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """The group average of per-atom vectors ``(n, 3)`` (positions relative to
+    the fixed point, forces, displacements): invariant under every operation."""
+    return orbit(vectors, mats, perms).mean(0)
 
 
 def point_group(atoms, symprec: float = SYMPREC) -> np.ndarray:

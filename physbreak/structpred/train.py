@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from physbreak.models.e3nn_structure import StructureGraph, StructureNet
-from physbreak.relaxed.breakers import breaking_vectors
-from physbreak.structpred.symmetry import SYMPREC, operations, orbit
+from physbreak.relaxed.breakers import breaking_tensors, breaking_vectors
+from physbreak.structpred.symmetry import SYMPREC, is_linear, operations, orbit
 from physbreak.systems.perovskite_structures import space_group
 
 BREAKERS = ("none", "sbs", "sympe", "noise")
@@ -29,24 +29,45 @@ DETERMINISTIC = {"none": True, "sbs": True, "sympe": False, "noise": False}
 SPECIES = ["Ba", "Ti", "O"]
 
 
-def breaking_vector(mats: np.ndarray, target) -> np.ndarray:
-    """The canonical member (lexicographically smallest, 6 decimals) of the symmetry-breaking set."""
-    members = np.round(breaking_vectors(mats, target), 6) + 0.0
-    if len(members) == 0:
-        raise ValueError(f"no vector has stabilizer {target} in this parent's point group")
-    return members[np.lexsort(members.T[::-1])[0]]
+def species_of(problems) -> list[str]:
+    """The elements of the problems' inputs, in order of first appearance."""
+    return list(dict.fromkeys(s for p in problems for s in p.parent.get_chemical_symbols()))
+
+
+# a vector; an axial vector per site (tilts); a symmetric traceless tensor where the target is centrosymmetric
+BREAKER_IRREPS = "1x1o+1x1e+1x2e"
+BREAKER_DIM = 11
+
+
+def breaking_set(mats: np.ndarray, target) -> np.ndarray:
+    """The symmetry-breaking set of the subgroup ``target`` of ``mats`` as
+    :data:`BREAKER_IRREPS` features ``(n, 11)``, canonical member first (the
+    lexicographically smallest, 5 decimals): unit vectors when one has the
+    stabilizer ``target`` (:func:`breaking_vectors`), else unit ``2e`` tensors
+    (:func:`breaking_tensors`; D4h -> D2h keeps the inversion, so no vector works)."""
+    vectors = breaking_vectors(mats, target)
+    if len(vectors):
+        members = np.concatenate([vectors, np.zeros((len(vectors), 8))], axis=1)
+    else:
+        tensors = breaking_tensors(mats, np.asarray(target), "2e")
+        if len(tensors) == 0:
+            raise ValueError(f"neither a vector nor a 2e tensor has stabilizer {target} in this parent's point group")
+        members = np.concatenate([np.zeros((len(tensors), 6)), tensors], axis=1)
+    members = np.unique(np.round(members, 5) + 0.0, axis=0)
+    return members[np.lexsort(members.T[::-1])]
 
 
 class StructurePredictor:
     """A :class:`StructureNet` with one of :data:`BREAKERS`."""
 
     def __init__(self, breaker: str = "sbs", hidden: str = "16x0e+8x0o+8x1o+8x1e+4x2e+4x2o", layers: int = 2,
-                 device="cpu", seed: int = 0):
+                 device="cpu", seed: int = 0, species=SPECIES, cutoff: float = 4.5):
         if breaker not in BREAKERS:
             raise ValueError(f"breaker {breaker!r}: one of {', '.join(BREAKERS)}")
         torch.manual_seed(seed)
         self.breaker, self.device = breaker, torch.device(device)
-        self.net = StructureNet(SPECIES, "" if breaker == "none" else "1x1o", hidden, layers).to(self.device)
+        self.net = StructureNet(species, "" if breaker == "none" else BREAKER_IRREPS, hidden, layers,
+                                cutoff=cutoff).to(self.device)
         self.generator = torch.Generator().manual_seed(seed)
         self._sets = {}
 
@@ -54,9 +75,7 @@ class StructurePredictor:
         """The breaking set, canonical member first (cached per parent group and target)."""
         key = (np.round(group, 8).tobytes(), np.round(np.asarray(target), 8).tobytes())
         if key not in self._sets:
-            first = breaking_vector(group, target)
-            rest = [m for m in breaking_vectors(group, target) if not np.allclose(m, first, atol=1e-6)]
-            self._sets[key] = np.array([first] + rest)
+            self._sets[key] = breaking_set(group, target)
         return self._sets[key]
 
     def _features(self, problems, mats=None, targets=None):
@@ -68,11 +87,14 @@ class StructurePredictor:
             group = p.mats if mats is None else mats[k]
             target = p.target_mats if targets is None else targets[k]
             if self.breaker == "noise":
-                rows.append(torch.randn(n, 3, generator=self.generator, dtype=torch.float64))
+                rows.append(torch.randn(n, BREAKER_DIM, generator=self.generator, dtype=torch.float64))
+                continue
+            if p.breakers is not None:
+                members = p.breakers
             else:
-                members = self._members(group, target)
-                pick = int(torch.randint(len(members), (1,), generator=self.generator)) if self.breaker == "sympe" else 0
-                rows.append(torch.as_tensor(np.tile(members[pick], (n, 1))))
+                members = self._members(group, target)[:, None, :].repeat(n, axis=1)
+            pick = int(torch.randint(len(members), (1,), generator=self.generator)) if self.breaker == "sympe" else 0
+            rows.append(torch.as_tensor(members[pick]))
         return torch.cat(rows).to(self.device, torch.float32)
 
     def outputs(self, problems, structures=None, mats=None, targets=None):
@@ -80,7 +102,7 @@ class StructurePredictor:
         ``structures``, ``mats``, ``targets`` replace the problems' parents, parent
         groups and target subgroups (for moved inputs)."""
         structures = structures or [p.parent for p in problems]
-        g = StructureGraph(structures, SPECIES, self.net.cutoff, self.device)
+        g = StructureGraph(structures, self.net.species, self.net.cutoff, self.device)
         disp, strain = self.net.predict(g, self._features(problems, mats, targets))
         return list(torch.split(disp, [len(s) for s in structures])), strain
 
@@ -94,7 +116,8 @@ class StructurePredictor:
                 disp, strain = self.outputs(batch)
                 loss = sum(((d[None] - torch.as_tensor(p.targets, dtype=d.dtype, device=d.device)) ** 2)
                            .mean((1, 2)).min() for d, p in zip(disp, batch)) / len(batch)
-                loss = loss + (strain**2).mean()
+                periodic = torch.tensor([p.periodic for p in batch], device=strain.device)
+                loss = loss + (strain[periodic] ** 2).sum() / (9 * len(batch))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -127,15 +150,38 @@ def relaxed_error(model: StructurePredictor, problem, rng) -> float:
     return float(np.abs(allowed - (y_moved @ R)[None]).max(axis=(1, 2)).min())
 
 
+def predicted_group(problem, atoms) -> str:
+    """Space group (crystals, spglib) or point group (molecules) of a predicted structure at :data:`SYMPREC`."""
+    if problem.periodic:
+        return space_group(atoms, SYMPREC)
+    from physbreak.systems.molecules import point_group_name
+
+    return point_group_name(atoms, SYMPREC)
+
+
 def evaluate(model: StructurePredictor, problems, seed: int = 0, relaxed: bool = True) -> list[dict]:
+    """Per test problem: orbit RMSD (A), whether the predicted structure has the
+    target's group, its energy above the ground state (meV, molecules: xTB)
+    and, for deterministic breakers, the relaxed-equivariance error (A; not for
+    linear molecules, whose rotation about the axis is a continuous symmetry)."""
     rng = np.random.default_rng(seed)
     rows = []
     for p, d in zip(problems, model.predict(problems)):
         atoms = p.parent.copy()
         atoms.positions = p.parent.positions + d
-        row = {"kind": p.kind, "rmsd": orbit_rmsd(d, p.targets),
-               "group_ok": space_group(atoms, SYMPREC) == p.target_group}
-        if relaxed and DETERMINISTIC[model.breaker]:
+        row = {"kind": p.kind, "family": p.family, "rmsd": orbit_rmsd(d, p.targets),
+               "group": predicted_group(p, atoms)}
+        row["group_ok"] = row["group"] == p.target_group
+        if p.ground_energy is not None:
+            from physbreak.systems.molecules import energy
+
+            row["energy_mev"] = 1000 * (energy(atoms) - p.ground_energy)
+        if p.family == "glazer":
+            from physbreak.structpred.glazer import glazer_symbol
+
+            row["glazer"] = glazer_symbol(atoms)
+            row["glazer_ok"] = row["glazer"] == p.kind
+        if relaxed and DETERMINISTIC[model.breaker] and p.breakers is None and (p.periodic or not is_linear(p.parent)):
             row["relaxed_error"] = relaxed_error(model, p, rng)
         rows.append(row)
     return rows
@@ -143,6 +189,7 @@ def evaluate(model: StructurePredictor, problems, seed: int = 0, relaxed: bool =
 
 def train(breaker, problems, epochs=60, seed=0, **kwargs):
     """Build and fit a predictor: ``(model, seconds)``."""
+    kwargs.setdefault("species", species_of(problems))
     model = StructurePredictor(breaker, seed=seed, **kwargs)
     start = time.perf_counter()
     model.fit(problems, epochs, seed=seed)

@@ -96,12 +96,16 @@ def molecule_point_group(positions, numbers, tol: float = 0.01) -> MoleculeSymme
 
 def _linear_group(vt, name, mol: Structure) -> FiniteGroup:
     """The finite subgroup ``name`` of the linear molecule's group, oriented
-    with its principal axis along the molecule."""
+    with its principal axis along the molecule and a two-fold axis (D6h) or
+    mirror (C6v) along the Cartesian axis least parallel to it, made
+    perpendicular: molecules on the same line get the same operations."""
     from physbreak.symmetry.point_groups import point_group
 
-    frame = np.stack([vt[1], vt[2], vt[0]], axis=1)  # z -> molecular axis
-    if np.linalg.det(frame) < 0:
-        frame[:, 0] *= -1
+    axis = vt[0]
+    e1 = np.eye(3)[np.argmin(np.abs(axis))]  # a perpendicular fixed by the geometry alone, not by the SVD
+    e1 = e1 - axis * (e1 @ axis)
+    e1 /= np.linalg.norm(e1)
+    frame = np.stack([e1, np.cross(axis, e1), axis], axis=1)  # z -> molecular axis
     mats = np.array([frame @ R @ frame.T for R in point_group(name).realisations["matrix"]])
     perms = np.array([mol.atom_permutation(R) for R in mats])
     return FiniteGroup({"matrix": mats, "perm": perms}, name)

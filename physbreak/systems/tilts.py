@@ -36,7 +36,7 @@ def parse_glazer(symbol: str) -> tuple[tuple[str, str], ...]:
     return tuple((m.group(2 * k + 1), m.group(2 * k + 2)) for k in range(3))
 
 
-def _signs(n: np.ndarray, phase: str, axis: int) -> np.ndarray:
+def tilt_signs(n: np.ndarray, phase: str, axis: int) -> np.ndarray:
     if phase == "0":
         return np.zeros(len(n))
     if phase == "-":
@@ -78,7 +78,7 @@ def build(symbol: str, angles_deg, a: float = 3.9, elements=("Sr", "Ti", "O")):
             if pairs[i][0] == pairs[j][0] and pairs[i][1] != "0" and pairs[j][1] != "0" \
                     and not np.isclose(angles[i], angles[j]):
                 raise ConfigError("angles", angles.tolist(), f"equal angles for the equal letters of {symbol}")
-    omega = np.stack([_signs(CORNERS, phase, ax) * np.radians(angles[ax]) for ax, (_, phase) in enumerate(pairs)], 1)
+    omega = np.stack([tilt_signs(CORNERS, phase, ax) * np.radians(angles[ax]) for ax, (_, phase) in enumerate(pairs)], 1)
     R = _rotation(omega)
     B = CORNERS * a
     O, seen = [], {}
@@ -146,7 +146,7 @@ def extract(atoms, tol_deg: float = 0.5, b_element: str = "Ti", o_element: str =
     phases, start = [], []
     for ax in range(3):
         w = np.degrees(omega[:, ax])
-        proj = {ph: float(np.mean(w * _signs(cells, ph, ax))) for ph in "+-"}
+        proj = {ph: float(np.mean(w * tilt_signs(cells, ph, ax))) for ph in "+-"}
         best = max(proj, key=lambda ph: abs(proj[ph]))
         phases.append(best if abs(proj[best]) >= tol_deg else "0")
         start.append(proj[best] if phases[-1] != "0" else 0.0)
