@@ -1,7 +1,8 @@
 """Training and inference throughput (structures per second) of the e3nn structure
 predictor with each breaker, next to the plain equivariant network in the same
 run, on BaTiO3 parent cells (the ratio is what to compare; absolute rates depend
-on the machine).
+on the machine).  With a CUDA GPU present, every breaker is also trained and
+run on it, and the speed-up over the CPU is printed.
 
     python bench/structure_throughput.py [--problems 64] [--epochs 2] [--repeats 3] [--threads 1] [--json FILE]
 """
@@ -18,6 +19,24 @@ from physbreak.structpred.batio3 import make_dataset
 from physbreak.structpred.train import BREAKERS, StructurePredictor
 
 
+def rates(breaker, device, problems, args) -> dict:
+    """Best-of-repeats training and inference structures/s of one breaker on one device."""
+    model = StructurePredictor(breaker, seed=0, device=device)
+    model.predict(problems)  # warm-up: caches, allocator, CUDA kernels
+    train, infer = [], []
+    for _ in range(args.repeats):  # best of repeats: the machine's noise is one-sided
+        start = time.perf_counter()
+        model.fit(problems, args.epochs)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        train.append(args.epochs * len(problems) / (time.perf_counter() - start))
+        start = time.perf_counter()
+        model.predict(problems)
+        infer.append(len(problems) / (time.perf_counter() - start))
+    suffix = "" if device == "cpu" else f"_{device}"
+    return {"train" + suffix: max(train), "infer" + suffix: max(infer)}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--problems", type=int, default=64)
@@ -28,25 +47,21 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     problems = make_dataset("TORC", max(1, args.problems // 4), seed=0)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = {}
     for breaker in BREAKERS:
-        model = StructurePredictor(breaker, seed=0)
-        model.predict(problems)  # warm-up: caches, allocator
-        train, infer = [], []
-        for _ in range(args.repeats):  # best of repeats: the machine's noise is one-sided
-            start = time.perf_counter()
-            model.fit(problems, args.epochs)
-            train.append(args.epochs * len(problems) / (time.perf_counter() - start))
-            start = time.perf_counter()
-            model.predict(problems)
-            infer.append(len(problems) / (time.perf_counter() - start))
-        rows[breaker] = {"train": max(train), "infer": max(infer)}
+        for device in devices:
+            rows.setdefault(breaker, {}).update(rates(breaker, device, problems, args))
     base = rows["none"]
     print(f"structure predictor throughput, {len(problems)} BaTiO3 cells, {args.threads} thread(s)")
     print(f"{'breaker':>8} {'train/s':>9} {'cost':>6} {'infer/s':>9} {'cost':>6}")
     for b, r in rows.items():
         print(f"{b:>8} {r['train']:9.1f} {base['train'] / r['train']:5.2f}x {r['infer']:9.1f} "
               f"{base['infer'] / r['infer']:5.2f}x")
+    if "cuda" in devices:
+        print(f"CUDA ({torch.cuda.get_device_name()}): speed-up over the CPU")
+        for b, r in rows.items():
+            print(f"{b:>8} train {r['train_cuda'] / r['train']:6.1f}x  infer {r['infer_cuda'] / r['infer']:6.1f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -5,7 +5,7 @@ import pytest
 
 from physbreak.structpred.batio3 import INTENDED, make_dataset
 from physbreak.structpred.symmetry import orbit
-from physbreak.structpred.train import StructurePredictor, breaking_set, evaluate, relaxed_error
+from physbreak.structpred.train import BREAKERS, StructurePredictor, breaking_set, evaluate, relaxed_error
 from physbreak.systems.perovskite_structures import space_group
 
 PARENT = {"T": "P4/mmm", "O": "Cmmm", "R": "R-3m", "C": "Pm-3m"}
@@ -52,6 +52,18 @@ def test_breakers_leave_the_parent_symmetry_and_sbs_is_relaxed_equivariant(probl
         assert np.abs(noise.predict([p])[0]).max() > 1e-4
         # relaxed equivariance holds for any weights: R^T f(R x) = s f(x), s in the parent's group
         assert relaxed_error(sbs, p, rng) < 1e-4
+
+
+def test_relaxed_canonicalization_is_relaxed_equivariant_and_the_baseline_is_not(problems):
+    """The same lab-frame network, run in the input's own frame (canonical) or
+    in the lab frame (baseline): only the first survives random rotations."""
+    rng = np.random.default_rng(1)
+    canonical, baseline = StructurePredictor("canonical", seed=2), StructurePredictor("baseline", seed=2)
+    errors = [relaxed_error(baseline, p, rng) for p in problems]
+    for p in problems:
+        assert np.abs(canonical.predict([p])[0]).max() > 1e-4  # it breaks the symmetry
+        assert relaxed_error(canonical, p, rng) < 1e-4
+    assert max(errors) > 1e-2
 
 
 TINY = """kind = "structures"
@@ -178,3 +190,15 @@ def test_groundstates_writes_structure_families_and_resumes(tmp_path):
     r = subprocess.run(["physbreak", "groundstates", str(bad), "--out", str(tmp_path / "x.h5")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "family.params.systems" in r.stderr and "a0a0z-" in r.stderr
+
+
+def test_shipped_structure_configs_parse():
+    from pathlib import Path
+
+    from physbreak.groundstate.dataset import load
+    from physbreak.structpred.benchmark import parse
+
+    root = Path(__file__).resolve().parents[1] / "simulations"
+    cfg = parse((root / "structures_benchmark.toml").read_text())
+    assert set(cfg["breakers"]) == set(BREAKERS) and cfg["datasets"] == ["molecules", "glazer", "batio3"]
+    assert [f.name for f in load(root / "structures_dataset.toml").families] == ["molecules", "glazer", "batio3"]

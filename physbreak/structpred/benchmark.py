@@ -6,7 +6,7 @@ Config::
     kind = "structures"
     seed = 0
     output = "structures_benchmark"        # folder: results/*.json, report.md
-    breakers = ["none", "sbs", "sympe", "noise"]
+    breakers = ["none", "sbs", "sympe", "noise", "baseline", "canonical"]
     datasets = ["batio3", "molecules", "glazer"]
 
     [batio3]                               # strained parent cells -> polar ground states
@@ -24,7 +24,7 @@ Config::
     train = 8                              # angle sets per tilt system (uniform in angles)
     test = 5                               # held-out angle sets (other draws)
     angles = [3.0, 12.0]
-    epochs = 60
+    epochs = 80
     cutoff = 3.5                           # A: B-O, O-O, A-O and A-B neighbours
 
 Finished (dataset, breaker) pairs are skipped when the command runs again (resume).
@@ -45,7 +45,7 @@ from physbreak.structpred.train import BREAKERS, evaluate, train
 DATASETS = ("batio3", "molecules", "glazer")
 DEFAULTS = {"batio3": {"parents": "TORC", "train": 40, "test": 10, "epochs": 100},
             "molecules": {"train": 16, "test": 3, "epochs": 300},
-            "glazer": {"train": 8, "test": 5, "angles": [3.0, 12.0], "epochs": 60, "cutoff": 3.5}}
+            "glazer": {"train": 8, "test": 5, "angles": [3.0, 12.0], "epochs": 80, "cutoff": 3.5}}
 
 
 def is_structures_config(text: str) -> bool:
@@ -120,7 +120,8 @@ def run(cfg: dict, progress=None) -> Path:
             if path.exists():
                 results[name, breaker] = json.loads(path.read_text())
                 continue
-            model, seconds = train(breaker, train_set, cfg[name]["epochs"], cfg["seed"], **extra)
+            model, seconds = train(breaker, train_set, cfg[name]["epochs"], cfg["seed"], desc=f"{name} {breaker}",
+                                   **extra)
             results[name, breaker] = {"train_seconds": seconds, "rows": evaluate(model, test_set, cfg["seed"])}
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(results[name, breaker], indent=1))

@@ -3,9 +3,11 @@
 | breaker | per-atom input | relaxed-equivariant |
 |---|---|---|
 | ``none`` | nothing: the network is equivariant and cannot leave the parent's symmetry | equivariant |
-| ``sbs`` | the symmetry-breaking set (Xie & Smidt): the vectors whose stabilizer in the parent's point group is the target's point group K (the subgroup itself: a D2h parent has three non-conjugate C2v); its lexicographically first member, on every atom (``1o``) | exactly (the set is one orbit of the parent's group) |
+| ``sbs`` | the symmetry-breaking set (Xie & Smidt): the vectors whose stabilizer in the parent's point group is the target's point group K (the subgroup itself: a D2h parent has three non-conjugate C2v); its lexicographically first member, on every atom (``1o``; ``2e`` where the target keeps the inversion) | exactly (the set is one orbit of the parent's group) |
 | ``sympe`` | a uniformly random member of the symmetry-breaking set (its orbit under the parent's group), redrawn at every call | in distribution |
-| ``noise`` | a Gaussian ``1o`` vector per atom, redrawn at every call | in distribution |
+| ``noise`` | Gaussian ``1o + 1e + 2e`` features per atom, redrawn at every call | in distribution |
+| ``baseline`` | lab-frame scalars (:func:`~physbreak.structpred.canonical.lab_features`) and a Cartesian MLP head: not equivariant | no |
+| ``canonical`` | the baseline run in a frame built from the input (:func:`~physbreak.structpred.canonical.canonical_frame`) and rotated back: relaxed canonicalization | yes, up to the frame's choice among equivalent ones |
 
 Loss: the squared displacement error to the nearest ground-state variant
 (orbit-aware), plus the strain output's distance from zero (the parent's
@@ -21,11 +23,13 @@ import torch
 
 from physbreak.models.e3nn_structure import StructureGraph, StructureNet
 from physbreak.relaxed.breakers import breaking_tensors, breaking_vectors
+from physbreak.structpred.canonical import N_LAB, canonical_frame, lab_features, rotated
 from physbreak.structpred.symmetry import SYMPREC, is_linear, operations, orbit
 from physbreak.systems.perovskite_structures import space_group
 
-BREAKERS = ("none", "sbs", "sympe", "noise")
-DETERMINISTIC = {"none": True, "sbs": True, "sympe": False, "noise": False}
+BREAKERS = ("none", "sbs", "sympe", "noise", "baseline", "canonical")
+DETERMINISTIC = {"none": True, "sbs": True, "sympe": False, "noise": False, "baseline": True, "canonical": True}
+LAB_FRAME = ("baseline", "canonical")
 SPECIES = ["Ba", "Ti", "O"]
 
 
@@ -66,8 +70,13 @@ class StructurePredictor:
             raise ValueError(f"breaker {breaker!r}: one of {', '.join(BREAKERS)}")
         torch.manual_seed(seed)
         self.breaker, self.device = breaker, torch.device(device)
-        self.net = StructureNet(species, "" if breaker == "none" else BREAKER_IRREPS, hidden, layers,
-                                cutoff=cutoff).to(self.device)
+        irreps = {"none": "", "baseline": f"{N_LAB}x0e", "canonical": f"{N_LAB}x0e"}.get(breaker, BREAKER_IRREPS)
+        self.net = StructureNet(species, irreps, hidden, layers, cutoff=cutoff).to(self.device)
+        self.head = None
+        if breaker in LAB_FRAME:  # a Cartesian head: three numbers per atom, read as a displacement
+            self.head = torch.nn.Sequential(torch.nn.Linear(N_LAB + len(species), 64), torch.nn.SiLU(),
+                                            torch.nn.Linear(64, 64), torch.nn.SiLU(),
+                                            torch.nn.Linear(64, 3)).to(self.device)
         self.generator = torch.Generator().manual_seed(seed)
         self._sets = {}
 
@@ -102,15 +111,34 @@ class StructurePredictor:
         ``structures``, ``mats``, ``targets`` replace the problems' parents, parent
         groups and target subgroups (for moved inputs)."""
         structures = structures or [p.parent for p in problems]
+        if self.breaker not in LAB_FRAME:
+            g = StructureGraph(structures, self.net.species, self.net.cutoff, self.device)
+            disp, strain = self.net.predict(g, self._features(problems, mats, targets))
+            return list(torch.split(disp, [len(s) for s in structures])), strain
+        frames = [canonical_frame(s) if self.breaker == "canonical" else np.eye(3) for s in structures]
+        structures = [rotated(s, F) for s, F in zip(structures, frames)]
         g = StructureGraph(structures, self.net.species, self.net.cutoff, self.device)
-        disp, strain = self.net.predict(g, self._features(problems, mats, targets))
-        return list(torch.split(disp, [len(s) for s in structures])), strain
+        lab = lab_features(g, structures)
+        disp, strain = self.net.predict(g, lab)
+        onehot = torch.nn.functional.one_hot(g.species, len(self.net.species)).to(lab.dtype)
+        disp = disp + self.head(torch.cat([lab, onehot], 1))
+        F = torch.as_tensor(np.array(frames), dtype=disp.dtype, device=disp.device)  # back to the input's frame
+        parts = [d @ f for d, f in zip(torch.split(disp, [len(s) for s in structures]), F)]
+        return parts, F.transpose(1, 2) @ strain @ F
 
-    def fit(self, problems, epochs: int = 60, batch_size: int = 16, lr: float = 5e-3, seed: int = 0):
-        opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+    def parameters(self):
+        return list(self.net.parameters()) + (list(self.head.parameters()) if self.head is not None else [])
+
+    def fit(self, problems, epochs: int = 60, batch_size: int = 16, lr: float = 5e-3, seed: int = 0,
+            desc: str | None = None):
+        """Adam with a cosine schedule on the orbit-aware loss; a progress bar
+        (``desc``) on terminals."""
+        from tqdm.auto import tqdm
+
+        opt = torch.optim.Adam(self.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
         rng = np.random.default_rng(seed)
-        for _ in range(epochs):
+        for _ in tqdm(range(epochs), desc=desc or self.breaker, unit="epoch", disable=None, leave=False):
             for chunk in np.array_split(rng.permutation(len(problems)), max(1, len(problems) // batch_size)):
                 batch = [problems[k] for k in chunk]
                 disp, strain = self.outputs(batch)
@@ -139,9 +167,7 @@ def relaxed_error(model: StructurePredictor, problem, rng) -> float:
     from scipy.spatial.transform import Rotation
 
     R = Rotation.random(random_state=int(rng.integers(2**31))).as_matrix() * rng.choice([-1, 1])
-    moved = problem.parent.copy()
-    moved.set_cell(np.asarray(problem.parent.cell) @ R.T, scale_atoms=False)
-    moved.positions = problem.parent.positions @ R.T
+    moved = rotated(problem.parent, R)
     mats, _ = operations(moved)
     with torch.no_grad():
         y = model.outputs([problem])[0][0].double().numpy()
@@ -181,16 +207,17 @@ def evaluate(model: StructurePredictor, problems, seed: int = 0, relaxed: bool =
 
             row["glazer"] = glazer_symbol(atoms)
             row["glazer_ok"] = row["glazer"] == p.kind
-        if relaxed and DETERMINISTIC[model.breaker] and p.breakers is None and (p.periodic or not is_linear(p.parent)):
+        per_atom_set = p.breakers is not None and model.breaker in ("sbs", "sympe")  # not recomputed when rotated
+        if relaxed and DETERMINISTIC[model.breaker] and not per_atom_set and (p.periodic or not is_linear(p.parent)):
             row["relaxed_error"] = relaxed_error(model, p, rng)
         rows.append(row)
     return rows
 
 
-def train(breaker, problems, epochs=60, seed=0, **kwargs):
+def train(breaker, problems, epochs=60, seed=0, desc=None, **kwargs):
     """Build and fit a predictor: ``(model, seconds)``."""
     kwargs.setdefault("species", species_of(problems))
     model = StructurePredictor(breaker, seed=seed, **kwargs)
     start = time.perf_counter()
-    model.fit(problems, epochs, seed=seed)
+    model.fit(problems, epochs, seed=seed, desc=desc)
     return model, time.perf_counter() - start
