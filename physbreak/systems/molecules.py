@@ -96,8 +96,11 @@ def relax(atoms: Atoms, mats=None, perms=None, fmax: float = FMAX, steps: int = 
     if mats is None:
         mats, perms = molecule_operations(atoms)
     out = atoms.copy()
-    out.positions = symmetrize(out.positions - out.positions.mean(0), mats, perms) + out.positions.mean(0)
-    out.set_constraint(SymmetryConstraint(mats, perms, out.positions.mean(0)))
+    constraint = SymmetryConstraint(mats, perms, out.positions.mean(0))
+    start = out.positions.copy()
+    constraint.adjust_positions(out, start)  # start from the group average
+    out.positions = start
+    out.set_constraint(constraint)
     out.calc = xtb_calculator()
     with contextlib.redirect_stdout(io.StringIO()):
         converged = BFGS(out, logfile=None, maxstep=0.1).run(fmax=fmax, steps=steps)
@@ -212,8 +215,8 @@ def _into_mirror_plane(kick, mats, atoms):
     best = None
     for R in mats:  # vertical mirrors: det -1, fixing the axis; their plane contains cross(axis, normal)
         if np.linalg.det(R) < 0 and np.allclose(R @ axis, axis, atol=1e-6) and not np.allclose(R, np.eye(3) - 2 * np.outer(axis, axis), atol=1e-6):
-            w, v = np.linalg.eigh((R + R.T) / 2)
-            u = np.cross(axis, v[:, 0])
+            normal = np.linalg.eigh((R + R.T) / 2)[1][:, 0]  # the eigenvalue -1 of a reflection
+            u = np.cross(axis, normal)
             angle = np.arctan2(np.cross(k, u) @ axis, k @ u)
             if best is None or abs(angle) < abs(best):
                 best = angle
