@@ -16,12 +16,13 @@ import time
 import torch
 
 from physbreak.structpred.batio3 import make_dataset
-from physbreak.structpred.train import BREAKERS, StructurePredictor
+from physbreak.structpred.train import BREAKERS, StructurePredictor, breaker_irreps_of
 
 
 def rates(breaker, device, problems, args) -> dict:
-    """Best-of-repeats training and inference structures/s of one breaker on one device."""
-    model = StructurePredictor(breaker, seed=0, device=device)
+    """Best-of-repeats training and inference structures/s of one breaker on one
+    device; the breaker reads the irreps the dataset's breaking sets use, as in training."""
+    model = StructurePredictor(breaker, seed=0, device=device, breaker_irreps=breaker_irreps_of(problems))
     model.predict(problems)  # warm-up: caches, allocator, CUDA kernels
     train, infer = [], []
     for _ in range(args.repeats):  # best of repeats: the machine's noise is one-sided

@@ -5,7 +5,8 @@ import pytest
 
 from physbreak.structpred.batio3 import INTENDED, make_dataset
 from physbreak.structpred.symmetry import orbit
-from physbreak.structpred.train import BREAKERS, StructurePredictor, breaking_set, evaluate, relaxed_error
+from physbreak.structpred.train import (BREAKERS, StructurePredictor, breaker_irreps_of, breaking_set, evaluate,
+                                       relaxed_error)
 from physbreak.systems.perovskite_structures import space_group
 
 PARENT = {"T": "P4/mmm", "O": "Cmmm", "R": "R-3m", "C": "Pm-3m"}
@@ -33,6 +34,20 @@ def test_breaking_vector_is_fixed_exactly_by_the_target_subgroup(problems):
         fixed = np.all(np.abs(p.mats @ v - v) < 1e-6, axis=1)
         assert {tuple(np.round(m, 6).ravel() + 0.0) for m in p.mats[fixed]} == \
             {tuple(np.round(m, 6).ravel() + 0.0) for m in p.target_mats}
+
+
+def test_breaker_reads_only_the_irreps_the_dataset_uses(problems):
+    """BaTiO3's breaking sets are vectors: the network reads a 1o input (the
+    full 1o+1e+2e input would only add zero columns)."""
+    assert breaker_irreps_of(problems) == "1x1o"
+    narrow, full = StructurePredictor("sbs", breaker_irreps="1x1o"), StructurePredictor("sbs")
+    p = problems[0]
+    f_narrow, f_full = narrow._features([p]), full._features([p])
+    assert f_narrow.shape == (len(p.parent), 3) and f_full.shape == (len(p.parent), 11)
+    assert np.allclose(f_narrow.numpy(), f_full[:, :3].numpy()) and not f_full[:, 3:].any()
+    assert StructurePredictor("noise", breaker_irreps="1x1e")._features([p]).shape == (len(p.parent), 3)
+    with pytest.raises(ValueError, match="breaker_irreps '1x3o'"):
+        StructurePredictor("sbs", breaker_irreps="1x3o")
 
 
 def test_plain_network_cannot_displace_a_centrosymmetric_parent(problems):

@@ -5,7 +5,7 @@
 | ``none`` | nothing: the network is equivariant and cannot leave the parent's symmetry | equivariant |
 | ``sbs`` | the symmetry-breaking set (Xie & Smidt): the vectors whose stabilizer in the parent's point group is the target's point group K (the subgroup itself: a D2h parent has three non-conjugate C2v); its lexicographically first member, on every atom (``1o``; ``2e`` where the target keeps the inversion) | exactly (the set is one orbit of the parent's group) |
 | ``sympe`` | a uniformly random member of the symmetry-breaking set (its orbit under the parent's group), redrawn at every call | in distribution |
-| ``noise`` | Gaussian ``1o + 1e + 2e`` features per atom, redrawn at every call | in distribution |
+| ``noise`` | Gaussian features per atom in the breaker irreps, redrawn at every call | in distribution |
 | ``baseline`` | lab-frame scalars (:func:`~physbreak.structpred.canonical.lab_features`) and a Cartesian MLP head: not equivariant | no |
 | ``canonical`` | the baseline run in a frame built from the input (:func:`~physbreak.structpred.canonical.canonical_frame`) and rotated back: relaxed canonicalization | yes, up to the frame's choice among equivalent ones |
 
@@ -41,6 +41,7 @@ def species_of(problems) -> list[str]:
 # a vector; an axial vector per site (tilts); a symmetric traceless tensor where the target is centrosymmetric
 BREAKER_IRREPS = "1x1o+1x1e+1x2e"
 BREAKER_DIM = 11
+BREAKER_SLOTS = {"1x1o": slice(0, 3), "1x1e": slice(3, 6), "1x2e": slice(6, 11)}  # columns of each irrep
 
 
 def breaking_set(mats: np.ndarray, target) -> np.ndarray:
@@ -61,16 +62,40 @@ def breaking_set(mats: np.ndarray, target) -> np.ndarray:
     return members[np.lexsort(members.T[::-1])]
 
 
+def breaker_irreps_of(problems) -> str:
+    """The irreps of :data:`BREAKER_IRREPS` the problems' breaking sets use
+    (e.g. ``"1x1o"`` for BaTiO3, ``"1x1e"`` for Glazer tilts, ``"1x1o+1x2e"`` for
+    the molecules): the network reads only these, so a breaker costs no more
+    than the dataset needs."""
+    used, seen = np.zeros(BREAKER_DIM, bool), set()
+    for p in problems:
+        if p.breakers is not None:
+            used |= np.any(p.breakers != 0, axis=(0, 1))
+            continue
+        key = (np.round(p.mats, 8).tobytes(), np.round(np.asarray(p.target_mats), 8).tobytes())
+        if key not in seen:
+            seen.add(key)
+            used |= np.any(breaking_set(p.mats, p.target_mats) != 0, axis=0)
+    return "+".join(ir for ir, cols in BREAKER_SLOTS.items() if used[cols].any()) or BREAKER_IRREPS
+
+
 class StructurePredictor:
-    """A :class:`StructureNet` with one of :data:`BREAKERS`."""
+    """A :class:`StructureNet` with one of :data:`BREAKERS`; ``breaker_irreps``:
+    the part of :data:`BREAKER_IRREPS` the network reads (sbs, sympe, noise;
+    :func:`breaker_irreps_of` a dataset)."""
 
     def __init__(self, breaker: str = "sbs", hidden: str = "16x0e+8x0o+8x1o+8x1e+4x2e+4x2o", layers: int = 2,
-                 device="cpu", seed: int = 0, species=SPECIES, cutoff: float = 4.5):
+                 device="cpu", seed: int = 0, species=SPECIES, cutoff: float = 4.5, breaker_irreps: str = BREAKER_IRREPS):
         if breaker not in BREAKERS:
             raise ValueError(f"breaker {breaker!r}: one of {', '.join(BREAKERS)}")
+        parts = breaker_irreps.split("+")
+        if not parts or any(ir not in BREAKER_SLOTS for ir in parts):
+            raise ValueError(f"breaker_irreps {breaker_irreps!r}: '+'-joined parts of {BREAKER_IRREPS}")
         torch.manual_seed(seed)
         self.breaker, self.device = breaker, torch.device(device)
-        irreps = {"none": "", "baseline": f"{N_LAB}x0e", "canonical": f"{N_LAB}x0e"}.get(breaker, BREAKER_IRREPS)
+        self.columns = np.concatenate([np.arange(BREAKER_DIM)[BREAKER_SLOTS[ir]] for ir in BREAKER_SLOTS if ir in parts])
+        irreps = {"none": "", "baseline": f"{N_LAB}x0e", "canonical": f"{N_LAB}x0e"}.get(
+            breaker, "+".join(ir for ir in BREAKER_SLOTS if ir in parts))
         self.net = StructureNet(species, irreps, hidden, layers, cutoff=cutoff).to(self.device)
         self.head = None
         if breaker in LAB_FRAME:  # a Cartesian head: three numbers per atom, read as a displacement
@@ -96,14 +121,14 @@ class StructurePredictor:
             group = p.mats if mats is None else mats[k]
             target = p.target_mats if targets is None else targets[k]
             if self.breaker == "noise":
-                rows.append(torch.randn(n, BREAKER_DIM, generator=self.generator, dtype=torch.float64))
+                rows.append(torch.randn(n, len(self.columns), generator=self.generator, dtype=torch.float64))
                 continue
             if p.breakers is not None:
                 members = p.breakers
             else:
                 members = self._members(group, target)[:, None, :].repeat(n, axis=1)
             pick = int(torch.randint(len(members), (1,), generator=self.generator)) if self.breaker == "sympe" else 0
-            rows.append(torch.as_tensor(members[pick]))
+            rows.append(torch.as_tensor(members[pick][:, self.columns]))
         return torch.cat(rows).to(self.device, torch.float32)
 
     def outputs(self, problems, structures=None, mats=None, targets=None):
@@ -217,6 +242,8 @@ def evaluate(model: StructurePredictor, problems, seed: int = 0, relaxed: bool =
 def train(breaker, problems, epochs=60, seed=0, desc=None, **kwargs):
     """Build and fit a predictor: ``(model, seconds)``."""
     kwargs.setdefault("species", species_of(problems))
+    if breaker in ("sbs", "sympe", "noise"):
+        kwargs.setdefault("breaker_irreps", breaker_irreps_of(problems))
     model = StructurePredictor(breaker, seed=seed, **kwargs)
     start = time.perf_counter()
     model.fit(problems, epochs, seed=seed, desc=desc)
