@@ -20,7 +20,7 @@ from physbreak.config import RunConfig
 from physbreak.errors import ConfigError, OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
 from physbreak.lattice import build
-from physbreak.mc import Metropolis, Wolff
+from physbreak.mc import Metropolis, Wolff, checkerboard
 from physbreak.systems import SpinModel, make_model
 
 
@@ -41,9 +41,22 @@ def build_model(cfg: RunConfig, size, index: int) -> SpinModel:
     return make_model(cfg.model.kind, lattice, J, cfg.model.h, cfg.model.q, cfg.device)
 
 
-def _sampler(cfg: RunConfig, model, temperatures, seeds):
+def kernel_for(cfg: RunConfig, model) -> str:
+    """The fastest kernel for the algorithm, model and device: ``"compiled"``
+    (numba checkerboard, :mod:`physbreak.mc.checkerboard`) for Metropolis on
+    the nearest-neighbour square-lattice Ising model on the CPU, else the
+    algorithm's own (``"torch"`` Metropolis, ``"wolff"``)."""
     if cfg.sampler.algorithm == "wolff":
+        return "wolff"
+    return "compiled" if checkerboard.supports(model) else "torch"
+
+
+def _sampler(cfg: RunConfig, model, temperatures, seeds):
+    kernel = kernel_for(cfg, model)
+    if kernel == "wolff":
         return Wolff(model, temperatures, seeds)
+    if kernel == "compiled":
+        return checkerboard.CompiledMetropolis(model, temperatures, seeds)
     return Metropolis(model, temperatures, seeds, step=cfg.sampler.step)
 
 
@@ -107,7 +120,7 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     group = writer.system(system_name(model.lattice.size), {
         "lattice": cfg.lattice.kind, "size": np.asarray(model.lattice.size), "n_sites": model.n_sites,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
-        "algorithm": s.algorithm, "n_components": model.n_components,
+        "algorithm": s.algorithm, "kernel": kernel_for(cfg, model), "n_components": model.n_components,
         "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None)},
         {"temperature": temps, "replica": replica}, streams)
     steps_per_site = s.thermalization + s.samples * s.sweeps_per_sample

@@ -1,5 +1,8 @@
 """Monte Carlo samplers: :class:`Metropolis` (torch, CPU/CUDA, all spin
-models) and :class:`Wolff` (numba, CPU, zero field)."""
+models), :class:`Wolff` (numba, CPU, zero field), and the fast 2D Ising
+kernels: :mod:`~physbreak.mc.checkerboard` (compiled single-lattice
+Metropolis, the automatic CPU fast path) and :mod:`~physbreak.mc.multispin`
+(64 replicas per machine word, numba and torch/CUDA)."""
 
 from physbreak.mc.metropolis import Metropolis
 from physbreak.mc.wolff import Wolff

@@ -1,0 +1,129 @@
+"""Fast 2D Ising kernels: exact finite-lattice energies, agreement between kernels."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from physbreak.analysis.exact import ising_torus_energy, ising_torus_log_z, onsager_energy
+from physbreak.lattice import build
+from physbreak.mc import Metropolis
+from physbreak.mc.checkerboard import CheckerboardIsing, CompiledMetropolis, supports
+from physbreak.mc.multispin import MultispinIsing, TorchMultispin, _bernoulli, pack, probability_digits, unpack
+from physbreak.mc.rng import seed_states
+from physbreak.systems import Ising
+
+L = 64
+SIGMAS = 4.0  # |z| < 4: a correct kernel fails one comparison in ~16000
+
+
+def test_kaufman_partition_function_matches_enumeration():
+    """4 x 4 torus, all 2^16 states."""
+    n = 4
+    idx = np.arange(n * n).reshape(n, n)
+    bonds = np.array([(idx[i, j], idx[(i + 1) % n, j]) for i, j in itertools.product(range(n), repeat=2)]
+                     + [(idx[i, j], idx[i, (j + 1) % n]) for i, j in itertools.product(range(n), repeat=2)])
+    S = 1 - 2 * ((np.arange(2**16)[:, None] >> np.arange(16)) & 1)
+    E = -(S[:, bonds[:, 0]] * S[:, bonds[:, 1]]).sum(1)
+    for T in (1.5, 2.269, 3.0, 5.0):
+        w = np.exp(-(E - E.min()) / T)
+        assert ising_torus_log_z(n, 1 / T) == pytest.approx(np.log(w.sum()) - E.min() / T, rel=1e-12)
+        assert ising_torus_energy(n, T) == pytest.approx((E * w).sum() / w.sum() / 16, abs=1e-8)
+    # large L approaches Onsager away from Tc
+    assert ising_torus_energy(256, 3.0) == pytest.approx(onsager_energy(3.0), abs=1e-8)
+
+
+def test_multispin_words_and_bernoulli_masks():
+    words = np.random.default_rng(0).integers(0, 2**64, size=(6, 8), dtype=np.uint64)
+    assert np.array_equal(pack(unpack(words)), words)
+    state = seed_states(np.random.SeedSequence(0), 1)[0]
+    p = np.exp(-4 / 2.269)
+    digits = probability_digits(1 / 2.269)
+    assert sum(int(d) * 2.0 ** -(k + 1) for k, d in enumerate(digits)) == pytest.approx(p, abs=2**-31)
+    need = np.uint64(0x00FF00FF00FF00FF)
+    masks = np.array([_bernoulli(need, digits, state) for _ in range(20000)], dtype=np.uint64)
+    bits = unpack(masks[None])[:, 0] < 0  # (64, 20000): bit set
+    inside = (unpack(np.array([[need]], dtype=np.uint64))[:, 0, 0] < 0)
+    assert not bits[~inside].any()  # nothing outside `need`
+    rate = bits[inside].mean(1)  # each bit independently ~ p
+    assert np.all(np.abs(rate - p) < 5 * np.sqrt(p * (1 - p) / 20000))
+    both = (bits[inside][0] & bits[inside][1]).mean()  # two bits are independent
+    assert both == pytest.approx(p * p, abs=5 * np.sqrt(p * p / 20000))
+
+
+def _replica_energies(run, sweeps: int, every: int) -> np.ndarray:
+    """Time-averaged energy per spin of each independent replica."""
+    sweep, measure = run
+    series = []
+    for _ in range(sweeps // every):
+        sweep(every)
+        series.append(measure())
+    return np.mean(series, axis=0)
+
+
+def _torch_metropolis(T, chains, seed):
+    model = Ising(build("square", L))
+    sampler = Metropolis(model, [T] * chains, np.random.SeedSequence(seed))
+    state = model.initial_state(chains, torch.Generator().manual_seed(seed), ordered=True)
+
+    def sweep(n):
+        for _ in range(n):
+            sampler.sweep(state)
+    return sweep, lambda: (model.energy(state) / model.n_sites).numpy()
+
+
+def _kernels(T):
+    cb = CheckerboardIsing(L, [T] * 16, np.random.SeedSequence(1), ordered=True)
+    ms = MultispinIsing(L, T, np.random.SeedSequence(2), ordered=True)
+    tm = TorchMultispin(L, T, seed=3, ordered=True)
+    return {"checkerboard": ((cb.sweep, lambda: cb.measure()[0]), 4000),
+            "multispin": ((ms.sweep, lambda: ms.measure()[0]), 4000),
+            "torch multispin": ((tm.sweep, lambda: tm.measure()[0]), 600),
+            "torch metropolis": (_torch_metropolis(T, 16, 4), 1500)}
+
+
+@pytest.mark.parametrize("T", [2.0, 2.269, 3.0])
+def test_kernels_agree_with_the_exact_finite_lattice_energy(T):
+    """L = 64 torus, ordered start; per kernel independent replicas after a
+    thermalisation of half the run: mean and error from the spread over
+    replicas, compared with Kaufman's exact energy of the same finite lattice
+    (at T = 2.269 it differs from Onsager's infinite-lattice value by 0.009)."""
+    torch.set_num_threads(1)
+    exact = ising_torus_energy(L, T)
+    means = {}
+    for name, (run, sweeps) in _kernels(T).items():
+        run[0](sweeps // 2)
+        e = _replica_energies(run, sweeps // 2, 10)
+        means[name] = (e.mean(), e.std(ddof=1) / np.sqrt(len(e)))
+        assert abs(means[name][0] - exact) < SIGMAS * means[name][1], (name, means[name], exact)
+    names = list(means)
+    for a, b in itertools.combinations(names, 2):  # pairwise: the same physics
+        (ma, ea), (mb, eb) = means[a], means[b]
+        assert abs(ma - mb) < SIGMAS * np.hypot(ea, eb), (a, b)
+
+
+def test_multispin_replicas_are_independent_chains():
+    """Distinct replicas of one word share no random numbers: their energy
+    time series are uncorrelated (64 series at T = 3, well above Tc)."""
+    ms = MultispinIsing(16, 3.0, np.random.SeedSequence(5))
+    ms.sweep(200)
+    series = []
+    for _ in range(2000):
+        ms.sweep(1)
+        series.append(ms.measure()[0])
+    c = np.corrcoef(np.array(series).T)
+    off = c[~np.eye(64, dtype=bool)]
+    assert np.abs(off).max() < 0.15 and abs(off.mean()) < 0.01
+
+
+def test_compiled_path_is_chosen_only_where_it_applies():
+    assert supports(Ising(build("square", (8, 6))))
+    assert not supports(Ising(build("square", 7)))  # odd: no checkerboard on the torus
+    assert not supports(Ising(build("square", 8), h=0.1))
+    assert not supports(Ising(build("triangular", 8)))
+    assert not supports(Ising(build("square", 8), J=(1.0, 0.5)))
+    with pytest.raises(ValueError, match="compiled kernel needs"):
+        CompiledMetropolis(Ising(build("square", 7)), [2.0], np.random.SeedSequence(0))
+    with pytest.raises(ValueError, match="lattice.size 7"):
+        CheckerboardIsing(7, [2.0], np.random.SeedSequence(0))
