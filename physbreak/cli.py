@@ -1,7 +1,7 @@
 """The ``physbreak`` command: a thin layer over the library.
 
     physbreak simulate CONFIG.toml [--out FILE] [--resume]   # spin MC, or kind = "perovskite" MD
-    physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N]   # any physbreak file
+    physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N] [--fss]   # any physbreak file
     physbreak demo [--steps N] [--json]
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
     physbreak train CONFIG.toml                              # spin ground states, or kind = "structures"
@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--plots", help="folder for PNG plots (default: FILE stem + '_plots')")
     a.add_argument("--no-plots", action="store_true", help="write no plots")
     a.add_argument("--discard", type=int, default=0, help="samples dropped per chain (default 0)")
+    a.add_argument("--fss", action="store_true", help="spin runs: multiple-histogram reweighting of every size "
+                   "and finite-size scaling fits of nu, gamma/nu and Tc")
     a.add_argument("--order", default="auto", choices=("auto", "magnetization", "staggered"),
                    help="order parameter (default: staggered for antiferromagnets)")
     _run_arguments(sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems"),
@@ -170,6 +172,17 @@ def main(argv=None) -> int:
                 print(json.dumps(result, indent=1) if args.json else "\n".join(
                     f"{r['family']:>12} {r['split']:>6} {r['n_sites']:>6} spins: {r['count']} problems, "
                     f"mean degeneracy {r['degeneracy']:.1f}, exact {100 * r['exact']:.0f}%" for r in result["rows"]))
+            elif args.fss:
+                from dataclasses import asdict
+
+                from physbreak.analysis.fss import analyze_fss, format_fss
+
+                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
+                result = analyze_fss(path, args.discard, plots=plots)
+                as_json = {"sizes": result["sizes"], "peaks": [{k: asdict(v) for k, v in t.items()}
+                                                               for t in result["peaks"]],
+                           "fit": {k: asdict(v) for k, v in result["fit"].items()}, "plots": result.get("plots")}
+                print(json.dumps(as_json, indent=1) if args.json else format_fss(result))
             else:
                 plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
                 result = analyze_run(path, plots, args.discard, args.order)

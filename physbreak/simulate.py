@@ -20,7 +20,7 @@ from physbreak.config import RunConfig
 from physbreak.errors import ConfigError, OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
 from physbreak.lattice import build
-from physbreak.mc import Metropolis, Wolff, checkerboard
+from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard
 from physbreak.systems import SpinModel, make_model
 
 
@@ -46,8 +46,8 @@ def kernel_for(cfg: RunConfig, model) -> str:
     (numba checkerboard, :mod:`physbreak.mc.checkerboard`) for Metropolis on
     the nearest-neighbour square-lattice Ising model on the CPU, else the
     algorithm's own (``"torch"`` Metropolis, ``"wolff"``)."""
-    if cfg.sampler.algorithm == "wolff":
-        return "wolff"
+    if cfg.sampler.algorithm in ("wolff", "swendsen_wang"):
+        return cfg.sampler.algorithm
     return "compiled" if checkerboard.supports(model) else "torch"
 
 
@@ -55,6 +55,8 @@ def _sampler(cfg: RunConfig, model, temperatures, seeds):
     kernel = kernel_for(cfg, model)
     if kernel == "wolff":
         return Wolff(model, temperatures, seeds)
+    if kernel == "swendsen_wang":
+        return SwendsenWang(model, temperatures, seeds)
     if kernel == "compiled":
         return checkerboard.CompiledMetropolis(model, temperatures, seeds)
     return Metropolis(model, temperatures, seeds, step=cfg.sampler.step)

@@ -127,3 +127,40 @@ def test_compiled_path_is_chosen_only_where_it_applies():
         CompiledMetropolis(Ising(build("square", 7)), [2.0], np.random.SeedSequence(0))
     with pytest.raises(ValueError, match="lattice.size 7"):
         CheckerboardIsing(7, [2.0], np.random.SeedSequence(0))
+
+
+def test_swendsen_wang_matches_exact_enumeration_and_kaufman():
+    """4 x 4 torus: e and <m^2> from 2^16 states; 32 x 32 at Tc: Kaufman's e."""
+    from physbreak.mc.swendsen_wang import SwendsenWang
+
+    n = 4
+    model = Ising(build("square", n))
+    S = 1 - 2 * ((np.arange(2**16)[:, None] >> np.arange(16)) & 1)
+    E = -(S[:, model.bonds[:, 0]] * S[:, model.bonds[:, 1]]).sum(1)
+    M2 = (S.mean(1)) ** 2
+    temps = [1.8, 2.269, 3.0]
+    sw = SwendsenWang(model, np.repeat(temps, 16), np.random.SeedSequence(0))
+    state = model.initial_state(48, torch.Generator().manual_seed(0))
+    for _ in range(100):
+        sw.sweep(state)
+    e, m2 = [], []
+    for _ in range(3000):
+        sw.sweep(state)
+        e.append((model.energy(state) / 16).numpy())
+        m2.append((model.magnetization(state) ** 2).sum(1).numpy())
+    e, m2 = np.mean(e, 0).reshape(3, 16), np.mean(m2, 0).reshape(3, 16)
+    for k, T in enumerate(temps):
+        w = np.exp(-(E - E.min()) / T)
+        for est, exact in ((e[k], (E * w).sum() / w.sum() / 16), (m2[k], (M2 * w).sum() / w.sum())):
+            assert abs(est.mean() - exact) < SIGMAS * est.std(ddof=1) / 4, (T, est.mean(), exact)
+    big = Ising(build("square", 32))
+    sw = SwendsenWang(big, [2.269] * 8, np.random.SeedSequence(1))
+    state = big.initial_state(8, torch.Generator().manual_seed(1))
+    for _ in range(200):
+        sw.sweep(state)
+    series = []
+    for _ in range(2000):
+        sw.sweep(state)
+        series.append((big.energy(state) / big.n_sites).numpy())
+    per_chain = np.mean(series, 0)
+    assert abs(per_chain.mean() - ising_torus_energy(32, 2.269)) < SIGMAS * per_chain.std(ddof=1) / np.sqrt(8)

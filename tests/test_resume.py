@@ -17,6 +17,7 @@ CONFIGS = {
     "ising-metropolis": ('kind = "square"\nsizes = [12, 24]', 'kind = "ising"', "metropolis"),
     "potts-wolff": ('kind = "square"\nsizes = [12, 24]', 'kind = "potts"\nq = 3', "wolff"),
     "xy-metropolis": ('kind = "triangular"\nsizes = [9, 12]', 'kind = "xy"', "metropolis"),
+    "ising-swendsen_wang": ('kind = "honeycomb"\nsizes = [8, 12]', 'kind = "ising"', "swendsen_wang"),
 }
 
 

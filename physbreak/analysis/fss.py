@@ -1,0 +1,205 @@
+"""Finite-size scaling of Ising-like transitions from reweighted runs near Tc.
+
+Per size L, one or several runs near Tc are reweighted (:class:`~physbreak.
+analysis.reweighting.Reweighting`) over a range of beta, and the peaks of
+
+* ``chi' = beta N (<m^2> - <|m|>^2)``       ~ L^(gamma/nu),
+* ``d ln<|m|>/d beta = <E> - <|m| E>/<|m|>``  ~ L^(1/nu),
+* ``d ln<m^2>/d beta = <E> - <m^2 E>/<m^2>``  ~ L^(1/nu)
+
+(Ferrenberg & Landau, PRB 44, 5081, 1991) are located with jackknife errors.
+Power laws are fitted by weighted least squares in log-log; Tc from the
+peak positions ``beta*(L) = beta_c + a L^(-1/nu)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from physbreak.analysis.reweighting import Reweighting
+
+
+def ising_series(energy, magnetization) -> dict:
+    """Series for :class:`Reweighting` from total energies ``(n,)`` (J) and
+    magnetisations per spin ``(n,)`` (or ``(n, components)``: the norm is used)."""
+    E = np.asarray(energy, dtype=np.float64)
+    m = np.asarray(magnetization, dtype=np.float64)
+    m = np.abs(m) if m.ndim == 1 else np.linalg.norm(m, axis=1)
+    return {"E": E, "E2": E**2, "m": m, "m2": m**2, "m4": m**4, "mE": m * E, "m2E": m**2 * E}
+
+
+def observables(av: dict, beta, n_sites: int) -> dict:
+    """Per-spin thermodynamics from reweighted averages (each ``(len(beta),)``)."""
+    return {"e": av["E"] / n_sites, "abs_m": av["m"],
+            "chi": beta * n_sites * (av["m2"] - av["m"] ** 2),
+            "heat": beta**2 * (av["E2"] - av["E"] ** 2) / n_sites,
+            "binder": 1.0 - av["m4"] / (3.0 * av["m2"] ** 2),
+            "dlnm": av["E"] - av["mE"] / av["m"],
+            "dlnm2": av["E"] - av["m2E"] / av["m2"]}
+
+
+@dataclass
+class Peak:
+    beta: float
+    beta_error: float
+    height: float
+    height_error: float
+
+
+def _peak(curve: np.ndarray, grid: np.ndarray) -> tuple[float, float]:
+    """Maximum of a sampled curve, refined by a parabola through the top three points."""
+    k = int(np.clip(np.argmax(curve), 1, len(grid) - 2))
+    y0, y1, y2 = curve[k - 1 : k + 2]
+    h = grid[1] - grid[0]
+    denom = y0 - 2 * y1 + y2
+    shift = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
+    return grid[k] + shift * h, y1 - 0.25 * (y0 - y2) * shift
+
+
+def peaks(rw: Reweighting, n_sites: int, grid, names=("chi", "dlnm", "dlnm2")) -> dict:
+    """``{name: Peak}`` of :func:`observables` over the beta ``grid``; a peak at the
+    grid's edge means the grid (or the runs) must move."""
+    grid = np.asarray(grid, dtype=np.float64)
+
+    def fn(av):
+        obs = observables(av, grid, n_sites)
+        return np.concatenate([_peak(obs[n], grid) for n in names])
+
+    value, error = rw.estimate(fn, grid)
+    out = {}
+    for k, name in enumerate(names):
+        beta = value[2 * k]
+        if not grid[1] <= beta <= grid[-2]:
+            from physbreak.errors import ConfigError
+
+            raise ConfigError("temperatures", f"{name} peak at T = {1 / beta:.4f}, the edge of the reweighted "
+                              f"range [{1 / grid[-1]:.4f}, {1 / grid[0]:.4f}]",
+                              "runs at temperatures on both sides of every peak")
+        out[name] = Peak(beta, error[2 * k], value[2 * k + 1], error[2 * k + 1])
+    return out
+
+
+@dataclass
+class Fit:
+    value: float
+    error: float
+    chi2_dof: float
+
+
+def power_law(L, y, dy) -> tuple[Fit, float]:
+    """Weighted fit of ``y = A L^b`` in log-log: ``(b, A)``."""
+    x, ly, w = np.log(L), np.log(y), (np.asarray(y) / np.asarray(dy)) ** 2
+    coef, cov = np.polyfit(x, ly, 1, w=np.sqrt(w), cov="unscaled")
+    resid = (ly - np.polyval(coef, x)) ** 2 * w
+    dof = max(len(L) - 2, 1)
+    return Fit(float(coef[0]), float(np.sqrt(cov[0, 0])), float(resid.sum() / dof)), float(np.exp(coef[1]))
+
+
+def critical_temperature(L, beta_star, dbeta, nu: float) -> Fit:
+    """``beta*(L) = beta_c + a L^(-1/nu)``: Tc = 1 / beta_c with its error."""
+    x = np.asarray(L, dtype=np.float64) ** (-1.0 / nu)
+    coef, cov = np.polyfit(x, beta_star, 1, w=1.0 / np.asarray(dbeta), cov="unscaled")
+    resid = ((beta_star - np.polyval(coef, x)) / dbeta) ** 2
+    bc, dbc = coef[1], np.sqrt(cov[1, 1])
+    return Fit(float(1.0 / bc), float(dbc / bc**2), float(resid.sum() / max(len(L) - 2, 1)))
+
+
+def fss_fit(sizes, peak_tables: list[dict]) -> dict:
+    """nu (from d ln<|m|>/d beta and d ln<m^2>/d beta peaks, the mean of the
+    two), gamma/nu (chi' peaks) and Tc (chi' peak positions), each a :class:`Fit`."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+
+    def column(name, attr):
+        return np.array([getattr(t[name], attr) for t in peak_tables])
+
+    inv_nu = [power_law(sizes, column(n, "height"), column(n, "height_error"))[0] for n in ("dlnm", "dlnm2")]
+    nus = [Fit(1.0 / f.value, f.error / f.value**2, f.chi2_dof) for f in inv_nu]
+    nu = Fit(float(np.mean([f.value for f in nus])), float(max(f.error for f in nus)),
+             float(np.mean([f.chi2_dof for f in nus])))
+    gamma_nu = power_law(sizes, column("chi", "height"), column("chi", "height_error"))[0]
+    tc = critical_temperature(sizes, column("chi", "beta"), column("chi", "beta_error"), nu.value)
+    return {"nu": nu, "nu_dlnm": nus[0], "nu_dlnm2": nus[1], "gamma_over_nu": gamma_nu, "Tc": tc}
+
+
+def system_runs(system, discard: int = 0) -> tuple[list[dict], np.ndarray]:
+    """Every chain of one system of a run file as a :class:`Reweighting` run:
+    ``(runs, betas)``."""
+    n = system.n_sites
+    energy, mag = system.streams["energy"][discard:], system.streams["magnetization"][discard:]
+    runs = [ising_series(energy[:, c] * n, mag[:, c]) for c in range(len(system.temperature))]
+    return runs, 1.0 / np.asarray(system.temperature, dtype=np.float64)
+
+
+def analyze_fss(path, discard: int = 0, points: int = 161, plots=None) -> dict:
+    """Peaks of every size of a run file (multiple histogram over all its
+    chains) and the :func:`fss_fit`; PNG plots in ``plots`` when given."""
+    from physbreak.io import read_run
+
+    _, systems = read_run(path)
+    if len(systems) < 3:
+        from physbreak.errors import ConfigError
+
+        raise ConfigError("--fss", f"{str(path)!r} with {len(systems)} sizes",
+                          "a run file with >= 3 sizes (a finite-size scaling fit needs >= 3)")
+    sizes, tables, curves = [], [], []
+    for system in systems:
+        runs, betas = system_runs(system, discard)
+        rw = Reweighting(runs, betas)
+        spread = max(float(np.std(r["E"])) for r in runs)
+        grid = np.linspace(betas.min() - 1.0 / spread, betas.max() + 1.0 / spread, points)
+        sizes.append(float(np.prod(system.attrs["size"])) ** (1.0 / len(system.attrs["size"])))
+        tables.append(peaks(rw, system.n_sites, grid))
+        curves.append((grid, observables(rw.averages(grid), grid, system.n_sites)))
+    fit = fss_fit(sizes, tables)
+    result = {"sizes": sizes, "peaks": tables, "fit": fit}
+    if plots is not None:
+        result["plots"] = _plot(plots, sizes, tables, curves, fit)
+    return result
+
+
+def _plot(folder, sizes, tables, curves, fit) -> list[str]:
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for L, (grid, obs) in zip(sizes, curves):
+        a.plot(1.0 / grid, obs["chi"], label=f"L = {L:g}")
+    a.set(xlabel="T", ylabel="chi' (reweighted)", yscale="log")
+    a.legend()
+    L = np.asarray(sizes)
+    for name, label, exponent in (("chi", "chi' peak", fit["gamma_over_nu"].value),
+                                  ("dlnm", "d ln<|m|>/d beta peak", 1.0 / fit["nu_dlnm"].value)):
+        y = np.array([t[name].height for t in tables])
+        dy = np.array([t[name].height_error for t in tables])
+        b.errorbar(L, y, dy, fmt="o", label=f"{label}: slope {exponent:.3f}")
+        b.plot(L, y[-1] * (L / L[-1]) ** exponent, "--", color="grey")
+    b.set(xlabel="L", xscale="log", yscale="log", title="finite-size scaling")
+    b.legend()
+    fig.tight_layout()
+    path = folder / "fss.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [str(path)]
+
+
+def format_fss(result: dict) -> str:
+    lines = [f"{'L':>5} {'T*(chi)':>16} {'chi peak':>18} {'dln|m|/dbeta peak':>20}"]
+    for L, t in zip(result["sizes"], result["peaks"]):
+        c, d = t["chi"], t["dlnm"]
+        lines.append(f"{L:5g} {1 / c.beta:9.5f}({c.beta_error / c.beta**2 * 1e5:4.0f}e-5) "
+                     f"{c.height:10.3f} +- {c.height_error:5.3f} {d.height:12.3f} +- {d.height_error:5.3f}")
+    f = result["fit"]
+    lines += ["", f"nu        = {f['nu'].value:.4f} +- {f['nu'].error:.4f}  (d ln<|m|>: {f['nu_dlnm'].value:.4f}, "
+              f"d ln<m^2>: {f['nu_dlnm2'].value:.4f}; chi2/dof {f['nu'].chi2_dof:.2f})",
+              f"gamma/nu  = {f['gamma_over_nu'].value:.4f} +- {f['gamma_over_nu'].error:.4f}  "
+              f"(chi2/dof {f['gamma_over_nu'].chi2_dof:.2f})",
+              f"Tc        = {f['Tc'].value:.5f} +- {f['Tc'].error:.5f}  (from chi' peak positions)"]
+    return "\n".join(lines)
