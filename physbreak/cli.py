@@ -6,6 +6,7 @@
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
     physbreak train CONFIG.toml                              # spin ground states, or kind = "structures"
     physbreak predict CHECKPOINT DATA.h5 [--out FILE] [--split NAME]
+    physbreak sweep CONFIG.toml [--scheduler ADDRESS]          # grid of runs on dask.distributed
 
 Bad input (a :class:`~physbreak.errors.PhysbreakError`) is printed as one
 line on stderr with exit code 2.
@@ -58,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", help="output HDF5 file (default: DATA-stem_predictions.h5)")
     pr.add_argument("--split", help="only records of this split")
     pr.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    sw = sub.add_parser("sweep", help="a grid of models x sizes x temperatures x seeds as dask tasks, one "
+                        "HDF5 file each; finished tasks are skipped when it runs again")
+    sw.add_argument("config", help="TOML sweep config (kind = \"sweep\", a [grid] table)")
+    sw.add_argument("--scheduler", help="address of a running dask scheduler (default: a LocalCluster)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
     d = sub.add_parser("demo", help="symmetry breaking demo: Neel states of antiferromagnets, "
                                      "every breaker strategy")
     d.add_argument("--steps", type=int, default=200, help="training steps per model (default 200)")
@@ -119,6 +125,19 @@ def main(argv=None) -> int:
             else:
                 out = simulate(load(args.config), out=args.out, resume=args.resume, progress=progress)
             print(f"wrote {out}")
+        elif args.command == "sweep":
+            from physbreak.config import load_text
+            from physbreak.sweep import parse as parse_sweep, run_sweep
+
+            result = run_sweep(parse_sweep(load_text(args.config)), args.scheduler,
+                               progress=False if args.quiet else None)
+            print(f"{result['done']} tasks run, {result['skipped']} already finished; index {result['index']}")
+            for name, error in result["failed"].items():
+                print(f"physbreak: task {name} failed: {error}", file=sys.stderr)
+            if result["failed"]:
+                print(f"physbreak: {len(result['failed'])} task(s) failed; run the sweep again to retry them "
+                      "(finished tasks are kept)", file=sys.stderr)
+                return 1
         elif args.command == "demo":
             print(_demo(args))
         elif args.command == "groundstates":

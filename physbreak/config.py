@@ -73,14 +73,18 @@ class RunConfig:
         return len(self.temperatures) * self.sampler.replicas
 
 
-def load(path) -> RunConfig:
-    """Read and validate a TOML run config."""
+def load_text(path) -> str:
+    """The text of a config file, or a :class:`ConfigError` naming it."""
     path = Path(path)
     try:
-        text = path.read_text()
+        return path.read_text()
     except OSError as exc:
         raise ConfigError("CONFIG", str(path), f"a readable TOML file ({exc.strerror})") from None
-    return parse(text)
+
+
+def load(path) -> RunConfig:
+    """Read and validate a TOML run config."""
+    return parse(load_text(path))
 
 
 def read_toml(text: str) -> dict:

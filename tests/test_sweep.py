@@ -1,0 +1,148 @@
+"""`physbreak sweep`: a grid of runs on dask.distributed, robust to killed workers."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import psutil
+import pytest
+
+from physbreak.errors import ConfigError
+from physbreak.io import read_run
+from physbreak.sweep import parse
+
+GRID = """kind = "sweep"
+output = "{out}"
+retries = 1
+workers = 2
+
+[lattice]
+kind = "square"
+
+[sampler]
+algorithm = "metropolis"
+thermalization = 100
+samples = {samples}
+flush_seconds = 0.05
+
+[grid]
+models = [{{kind = "ising"}}, {{kind = "potts", q = 3}}]
+sizes = {sizes}
+temperatures = [1.0, 1.5, 2.0, 2.5]
+seeds = [1, 2, 3]
+"""
+
+
+def write(tmp_path, samples=200, sizes="[4, 6]"):
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(GRID.format(out=tmp_path / "out", samples=samples, sizes=sizes))
+    return cfg
+
+
+def sweep(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "physbreak.cli", "sweep", *map(str, args), "--quiet"],
+                          capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def finished(tmp_path) -> dict:
+    """Finished task files and their modification times."""
+    folder = tmp_path / "out" / "tasks"
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.h5")} if folder.exists() else {}
+
+
+def wait_for(condition, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_grid_expands_to_one_validated_task_per_point(tmp_path):
+    cfg = parse(write(tmp_path).read_text())
+    assert len(cfg.tasks) == 48 and len({t.name for t in cfg.tasks}) == 48
+    assert {t.name for t in cfg.tasks if t.model["kind"] == "potts"} >= {"potts3_L006_T2.5000_s3"}
+    bad = write(tmp_path).read_text().replace("temperatures = [1.0,", "temperatures = [-1.0,")
+    with pytest.raises(ConfigError, match=r"grid \(ising, size 4, T -1.0, seed 1\): temperatures"):
+        parse(bad)
+    with pytest.raises(ConfigError, match="grid.models"):
+        parse(write(tmp_path).read_text().replace('{kind = "potts", q = 3}', '{kind = "ising"}'))
+
+
+def test_killed_worker_loses_no_finished_task_and_the_rerun_completes_the_rest(tmp_path):
+    """48 tasks on a 2-worker LocalCluster: SIGKILL one worker mid-run, then the
+    whole sweep; every task finished before stays untouched, and running the
+    sweep again completes the rest and indexes all 48."""
+    cfg = write(tmp_path, samples=2000, sizes="[6, 8]")
+    proc = subprocess.Popen([sys.executable, "-m", "physbreak.cli", "sweep", str(cfg), "--quiet"],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: len(finished(tmp_path)) >= 3)
+        workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+        assert workers, "no worker process found"
+        workers[0].send_signal(signal.SIGKILL)
+        before_kill = finished(tmp_path)
+        assert wait_for(lambda: len(finished(tmp_path)) >= len(before_kill) + 3 or proc.poll() is not None)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    first = finished(tmp_path)
+    assert 0 < len(first) < 48, "the sweep should have been interrupted part-way"
+    assert all(first[name] == mtime for name, mtime in before_kill.items())
+    for name in first:  # whole files only: written as .part, renamed when complete
+        _, systems = read_run(tmp_path / "out" / "tasks" / name)
+        assert systems[0].attrs["complete"]
+    r = sweep(cfg)
+    assert r.returncode == 0, r.stderr
+    assert f"{48 - len(first)} tasks run, {len(first)} already finished" in r.stdout
+    after = finished(tmp_path)
+    assert len(after) == 48 and all(after[n] == first[n] for n in first)
+    assert not list((tmp_path / "out" / "tasks").glob("*.part"))
+    with h5py.File(tmp_path / "out" / "index.h5") as f:
+        assert f["complete"][:].all() and len(f["tasks"]) == 48
+        link = f["tasks"]["ising_L008_T2.0000_s1"]
+        assert link["systems"]["L008x008"].attrs["complete"]
+
+
+def test_a_failing_task_is_reported_and_the_others_finish(tmp_path):
+    """A task whose output cannot be written fails after its retries; the
+    sweep reports it (exit 1) and finishes every other task; once the cause
+    is gone, the rerun runs just that task."""
+    cfg = write(tmp_path)
+    blocked = tmp_path / "out" / "tasks" / "potts3_L004_T1.5000_s2.h5.part"
+    blocked.mkdir(parents=True)  # a directory where the task's file must go
+    r = sweep(cfg)
+    assert r.returncode == 1
+    assert "task potts3_L004_T1.5000_s2 failed" in r.stderr and "1 task(s) failed" in r.stderr
+    assert len(finished(tmp_path)) == 47
+    blocked.rmdir()
+    r = sweep(cfg)
+    assert r.returncode == 0 and "1 tasks run, 47 already finished" in r.stdout
+
+
+def test_sweep_on_a_running_scheduler(tmp_path):
+    from distributed import LocalCluster
+
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(write(tmp_path).read_text().replace("sizes = [4, 6]", "sizes = [4]")
+                   .replace("seeds = [1, 2, 3]", "seeds = [1]"))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        r = sweep(cfg, "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 0, r.stderr
+    assert "8 tasks run" in r.stdout and len(finished(tmp_path)) == 8
+
+
+def test_shipped_examples_parse():
+    from pathlib import Path
+
+    from physbreak.config import load
+
+    root = Path(__file__).resolve().parents[1] / "simulations"
+    assert len(parse((root / "sweep_example.toml").read_text()).tasks) == 48
+    assert load(root / "ising2d_fss.toml").lattice.sizes == ((8,), (12,), (16,), (24,), (32,), (48,), (64,))
