@@ -3,7 +3,6 @@ clear line on stderr, exit code 2, and no lost output."""
 
 import json
 import subprocess
-import sys
 
 import h5py
 import pytest

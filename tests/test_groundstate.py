@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from physbreak.groundstate import energies, exact_ground_states, search_ground_states
-from physbreak.lattice import build, from_edges
+from physbreak.lattice import build
 
 
 def brute_force(n, bonds, J, h):

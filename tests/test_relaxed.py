@@ -9,10 +9,10 @@ from physbreak.lattice import build
 from physbreak.models import RelaxedCanonicalizationModel
 from physbreak.nn import EMLP, RelaxedEMLP
 from physbreak.nn.basis import nullspace_basis, orbit_basis
-from physbreak.relaxed import (Canonicalizer, NoBreaker, NoiseInjection, RelaxedCanonicalization,
+from physbreak.relaxed import (Canonicalizer, NoiseInjection, RelaxedCanonicalization,
                                SymmetryBreakingSet, SymPE, atom_scalar_rep, atom_vector_rep, bond_rep,
                                equivariance_error, joint_equivariance_error, orbit_loss,
-                               output_stabilizer, relaxed_equivariance_error, site_rep, vector_rep)
+                               relaxed_equivariance_error, site_rep, vector_rep)
 from physbreak.symmetry import direct_product, molecule_point_group, spin_flip_group
 from physbreak.symmetry.structures import cell_site_group
 

@@ -4,7 +4,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from physbreak.analysis import ISING_2D_TC, potts_2d_tc
 

@@ -1,7 +1,6 @@
 """Finite groups, lattice groups, graph automorphisms, stabilizers and
 structure symmetry, checked by brute force."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -124,7 +123,6 @@ def planted_hamiltonian(lat, group, rng, n_gens=2):
     gens = rng.integers(1, group.order, n_gens)
     sub = FiniteGroup.generate({k: [group.realisations[k][g] for g in gens] for k in group.realisations})
     bonds = lat.bonds(1)
-    bond_rep_perm = []
     key = {tuple(sorted(b)): k for k, b in enumerate(bonds.tolist())}
     J = np.zeros(len(bonds))
     for b in range(len(bonds)):

@@ -151,7 +151,7 @@ class TorchMultispin:
         self.words = torch.zeros((L, L), dtype=torch.int64, device=self.device) if ordered else \
             _random_words((L, L), self.generator, self.device)
         parity = (torch.arange(L)[:, None] + torch.arange(L)[None]) % 2
-        self.colours = [(parity == c).to(self.device) for c in (0, 1)]
+        self.colours = [(parity == c).long().neg().to(self.device) for c in (0, 1)]  # all-ones words on colour c
 
     def _bernoulli(self, need: torch.Tensor) -> torch.Tensor:
         accept, open_ = torch.zeros_like(need), need
@@ -174,9 +174,9 @@ class TorchMultispin:
                 x3, x4 = w ^ w.roll(1, 1), w ^ w.roll(-1, 1)
                 two = (x1 & x2) | (x3 & x4) | ((x1 ^ x2) & (x3 ^ x4))
                 some = x1 | x2 | x3 | x4
-                once = self._bernoulli(~two & colour.long().neg())
+                once = self._bernoulli(~two & colour)
                 twice = self._bernoulli(~some & once)
-                flip = (two | (some & once) | twice) & colour.long().neg()
+                flip = (two | (some & once) | twice) & colour
                 w ^= flip
 
     def measure(self) -> tuple[np.ndarray, np.ndarray]:
