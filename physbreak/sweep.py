@@ -48,13 +48,6 @@ class SweepConfig:
     workers: int | None
 
 
-def is_sweep_config(text: str) -> bool:
-    try:
-        return read_toml(text).get("kind") == "sweep"
-    except ConfigError:
-        return False
-
-
 def _toml_value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -89,6 +82,8 @@ def parse(text: str) -> SweepConfig:
     raw = read_toml(text)
     top = Section(raw, "", required=("kind", "grid"), optional=("output", "retries", "workers") + RUN_TABLES
                   + RUN_KEYS)
+    if raw["kind"] != "sweep":
+        raise ConfigError("kind", raw["kind"], "'sweep' for physbreak sweep")
     grid = Section(top.subtable("grid"), "grid", ("models", "sizes", "temperatures"), ("seeds",))
     models = grid.list("models")
     if not models or not all(isinstance(m, dict) for m in models):

@@ -35,21 +35,31 @@ def test_kaufman_partition_function_matches_enumeration():
 
 
 def test_multispin_words_and_bernoulli_masks():
+    """Packing round-trips; the random masks set each bit of `one` with
+    probability p and of `two` with p^2, independently, and nothing else."""
     words = np.random.default_rng(0).integers(0, 2**64, size=(6, 8), dtype=np.uint64)
     assert np.array_equal(pack(unpack(words)), words)
     state = seed_states(np.random.SeedSequence(0), 1)[0]
-    p = np.exp(-4 / 2.269)
-    digits = probability_digits(1 / 2.269)
-    assert sum(int(d) * 2.0 ** -(k + 1) for k, d in enumerate(digits)) == pytest.approx(p, abs=2**-31)
-    need = np.uint64(0x00FF00FF00FF00FF)
-    masks = np.array([_bernoulli(need, digits, state) for _ in range(20000)], dtype=np.uint64)
-    bits = unpack(masks[None])[:, 0] < 0  # (64, 20000): bit set
-    inside = (unpack(np.array([[need]], dtype=np.uint64))[:, 0, 0] < 0)
-    assert not bits[~inside].any()  # nothing outside `need`
-    rate = bits[inside].mean(1)  # each bit independently ~ p
-    assert np.all(np.abs(rate - p) < 5 * np.sqrt(p * (1 - p) / 20000))
-    both = (bits[inside][0] & bits[inside][1]).mean()  # two bits are independent
-    assert both == pytest.approx(p * p, abs=5 * np.sqrt(p * p / 20000))
+    beta = 1 / 2.269
+    p = np.exp(-4 * beta)
+    digits = probability_digits(beta)
+    for row, prob in enumerate((p, p * p)):
+        assert sum(int(d) * 2.0 ** -(k + 1) for k, d in enumerate(digits[row])) == pytest.approx(prob, abs=2**-31)
+    one, two = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0F000F0000000000)  # disjoint, as in the kernel
+    n = 40000
+    masks = np.array([_bernoulli(one, two, digits, state) for _ in range(n)], dtype=np.uint64)
+    bits = unpack(masks[None])[:, 0] < 0  # (64, n): bit set
+
+    def members(word):
+        return unpack(np.array([[word]], dtype=np.uint64))[:, 0, 0] < 0
+
+    in_one, in_two = members(one), members(two)
+    assert not bits[~(in_one | in_two)].any()  # nothing outside `one | two`
+    for inside, prob in ((in_one, p), (in_two, p * p)):
+        rate = bits[inside].mean(1)
+        assert np.all(np.abs(rate - prob) < 5 * np.sqrt(prob * (1 - prob) / n))
+    pair = (bits[in_one][0] & bits[in_one][1]).mean()  # two bits are independent
+    assert pair == pytest.approx(p * p, abs=5 * np.sqrt(p * p / n))
 
 
 def _replica_energies(run, sweeps: int, every: int) -> np.ndarray:

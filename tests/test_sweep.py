@@ -69,6 +69,8 @@ def test_grid_expands_to_one_validated_task_per_point(tmp_path):
     bad = write(tmp_path).read_text().replace("temperatures = [1.0,", "temperatures = [-1.0,")
     with pytest.raises(ConfigError, match=r"grid \(ising, size 4, T -1.0, seed 1\): temperatures"):
         parse(bad)
+    with pytest.raises(ConfigError, match="kind = 'ising' is not allowed: 'sweep'"):
+        parse(write(tmp_path).read_text().replace('kind = "sweep"', 'kind = "ising"'))
     with pytest.raises(ConfigError, match="grid.models"):
         parse(write(tmp_path).read_text().replace('{kind = "potts", q = 3}', '{kind = "ising"}'))
 

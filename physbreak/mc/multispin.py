@@ -6,10 +6,10 @@ a few bitwise operations: with ``x_k = w ^ neighbour_k`` (anti-aligned
 bonds), ``n >= 2`` anti-aligned neighbours (``dE <= 0``) flip always, ``n = 1``
 (``dE = 4J``) with ``p = exp(-4 beta)`` and ``n = 0`` (``dE = 8J``) with
 ``p^2``.  The random bits are *independent per replica*: a word whose bits
-are each 1 with probability ``p`` is drawn by comparing 64 uniform numbers
-with ``p`` one binary digit at a time, most significant first, stopping as
-soon as every bit that needs a number is decided (about 8 draws per word;
-``p`` is exact to 2^-32).  The replicas are therefore independent Markov
+are 1 with probability ``p`` or ``p^2`` (per bit) is drawn by comparing 64
+uniform numbers with the bit's probability one binary digit at a time, most
+significant first, stopping as soon as every bit that needs a number is
+decided (about 8 draws per word; probabilities exact to 2^-32).  The replicas are therefore independent Markov
 chains at the same temperature, not the correlated copies of the
 shared-random-number trick.
 
@@ -33,31 +33,33 @@ DIGITS = 32  # binary digits of p used by the comparison
 
 
 def probability_digits(beta: float) -> np.ndarray:
-    """The first :data:`DIGITS` binary digits of ``exp(-4 beta)`` ``(DIGITS,)`` uint8."""
-    p = float(np.exp(-4.0 * beta))
-    bits = np.zeros(DIGITS, np.uint8)
-    for k in range(DIGITS):
-        p *= 2.0
-        bits[k] = p >= 1.0
-        p -= bits[k]
+    """The first :data:`DIGITS` binary digits of ``p = exp(-4 beta)`` (row 0)
+    and of ``p^2 = exp(-8 beta)`` (row 1), ``(2, DIGITS)`` uint8."""
+    bits = np.zeros((2, DIGITS), np.uint8)
+    for row, p in enumerate((np.exp(-4.0 * beta), np.exp(-8.0 * beta))):
+        for k in range(DIGITS):
+            p *= 2.0
+            bits[row, k] = p >= 1.0
+            p -= bits[row, k]
     return bits
 
 
 @numba.njit(inline="always")
-def _bernoulli(need, digits, state):
-    """A word whose bits inside ``need`` are 1 independently with probability
-    ``p`` (given by its binary ``digits``), 0 elsewhere."""
+def _bernoulli(one, two, digits, state):
+    """A word whose bits in ``one`` are 1 independently with probability ``p``,
+    in ``two`` (disjoint from ``one``) with ``p^2`` (binary ``digits`` rows 0
+    and 1), 0 elsewhere.
+    Uniform numbers are compared with the bit's probability digit by digit:
+    a bit is decided where the digits first differ."""
     accept = _U(0)
-    open_ = need
-    for k in range(digits.shape[0]):
+    open_ = one | two
+    for k in range(digits.shape[1]):
         if open_ == _U(0):
             break
         r = next_u64(state)
-        if digits[k]:
-            accept |= open_ & ~r  # uniform digit 0 < p's digit 1: u < p
-            open_ &= r
-        else:
-            open_ &= ~r  # uniform digit 1 > p's digit 0: u > p
+        target = (one if digits[0, k] else _U(0)) | (two if digits[1, k] else _U(0))
+        accept |= open_ & target & ~r  # uniform digit 0 < probability digit 1: u < p
+        open_ &= ~(r ^ target)  # equal digits: still open
     return accept
 
 
@@ -66,9 +68,7 @@ def _flip_mask(s, a, b, c, d, digits, state):
     x1, x2, x3, x4 = s ^ a, s ^ b, s ^ c, s ^ d
     two = (x1 & x2) | (x3 & x4) | ((x1 ^ x2) & (x3 ^ x4))  # >= 2 anti-aligned: dE <= 0
     some = x1 | x2 | x3 | x4
-    once = _bernoulli(~two, digits, state)  # p for n = 1, first factor of p^2 for n = 0
-    twice = _bernoulli(~some & once, digits, state)
-    return two | (some & once) | twice
+    return two | _bernoulli(some & ~two, ~some, digits, state)  # n = 1: p; n = 0: p^2
 
 
 @numba.njit(cache=True)
@@ -153,17 +153,17 @@ class TorchMultispin:
         parity = (torch.arange(L)[:, None] + torch.arange(L)[None]) % 2
         self.colours = [(parity == c).long().neg().to(self.device) for c in (0, 1)]  # all-ones words on colour c
 
-    def _bernoulli(self, need: torch.Tensor) -> torch.Tensor:
-        accept, open_ = torch.zeros_like(need), need
-        for digit in self.digits:
+    def _bernoulli(self, one: torch.Tensor, two: torch.Tensor) -> torch.Tensor:
+        """As :func:`_bernoulli`, on whole lattices of words."""
+        accept, open_ = torch.zeros_like(one), one | two
+        zero = torch.zeros_like(one)
+        for d1, d2 in zip(*self.digits):
             if not bool(open_.any()):
                 break
-            r = _random_words(need.shape, self.generator, self.device)
-            if digit:
-                accept |= open_ & ~r
-                open_ = open_ & r
-            else:
-                open_ = open_ & ~r
+            r = _random_words(one.shape, self.generator, self.device)
+            target = (one if d1 else zero) | (two if d2 else zero)
+            accept |= open_ & target & ~r
+            open_ = open_ & ~(r ^ target)
         return accept
 
     def sweep(self, n: int = 1):
@@ -174,9 +174,7 @@ class TorchMultispin:
                 x3, x4 = w ^ w.roll(1, 1), w ^ w.roll(-1, 1)
                 two = (x1 & x2) | (x3 & x4) | ((x1 ^ x2) & (x3 ^ x4))
                 some = x1 | x2 | x3 | x4
-                once = self._bernoulli(~two & colour)
-                twice = self._bernoulli(~some & once)
-                flip = (two | (some & once) | twice) & colour
+                flip = (two | self._bernoulli(some & ~two & colour, ~some & colour)) & colour
                 w ^= flip
 
     def measure(self) -> tuple[np.ndarray, np.ndarray]:
