@@ -21,6 +21,7 @@ from physbreak.errors import ConfigError, OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
 from physbreak.lattice import build
 from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard
+from physbreak.mc.replica_exchange import ReplicaExchange
 from physbreak.systems import SpinModel, make_model
 
 
@@ -52,6 +53,14 @@ def kernel_for(cfg: RunConfig, model) -> str:
 
 
 def _sampler(cfg: RunConfig, model, temperatures, seeds):
+    if cfg.sampler.algorithm == "tempering":
+        kernel_seeds, exchange_seeds = seeds.spawn(2)
+        inner = _kernel(cfg, model, temperatures, kernel_seeds)
+        return ReplicaExchange(inner, model, cfg.temperatures, cfg.sampler.replicas, exchange_seeds)
+    return _kernel(cfg, model, temperatures, seeds)
+
+
+def _kernel(cfg: RunConfig, model, temperatures, seeds):
     kernel = kernel_for(cfg, model)
     if kernel == "wolff":
         return Wolff(model, temperatures, seeds)

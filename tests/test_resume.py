@@ -18,6 +18,7 @@ CONFIGS = {
     "potts-wolff": ('kind = "square"\nsizes = [12, 24]', 'kind = "potts"\nq = 3', "wolff"),
     "xy-metropolis": ('kind = "triangular"\nsizes = [9, 12]', 'kind = "xy"', "metropolis"),
     "ising-swendsen_wang": ('kind = "honeycomb"\nsizes = [8, 12]', 'kind = "ising"', "swendsen_wang"),
+    "glass-tempering": ('kind = "square"\nsizes = [6, 9]', 'kind = "ising"\ndisorder = "pm"', "tempering"),
 }
 
 

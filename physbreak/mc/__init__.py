@@ -9,6 +9,6 @@ from physbreak.mc.metropolis import Metropolis
 from physbreak.mc.swendsen_wang import SwendsenWang
 from physbreak.mc.wolff import Wolff
 
-ALGORITHMS = ("metropolis", "wolff", "swendsen_wang")
+ALGORITHMS = ("metropolis", "wolff", "swendsen_wang", "tempering")
 
 __all__ = ["ALGORITHMS", "Metropolis", "SwendsenWang", "Wolff"]
