@@ -29,35 +29,38 @@ from physbreak.systems import Ising
 GOAL = 450.0  # flips/ns: half the published H100 figure of multi-spin-coded CUDA codes
 
 
-def timed(sweep, n: int) -> float:
-    torch.cuda.synchronize()
+def timed(sweep, n: int, device: str) -> float:
+    def sync():
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+    sync()
     start = time.perf_counter()
     sweep(n)
-    torch.cuda.synchronize()
+    sync()
     return time.perf_counter() - start
 
 
-def multispin_rate(L: int, sweeps: int) -> float:
-    run = TorchMultispin(L, 2.269, seed=0, device="cuda")
+def multispin_rate(L: int, sweeps: int, device: str) -> float:
+    run = TorchMultispin(L, 2.269, seed=0, device=device)
     run.sweep(2)
-    return REPLICAS * L * L * sweeps / timed(run.sweep, sweeps) / 1e9
+    return REPLICAS * L * L * sweeps / timed(run.sweep, sweeps, device) / 1e9
 
 
-def metropolis_rate(L: int, sweeps: int) -> float:
-    model = Ising(build("square", L), device="cuda")
+def metropolis_rate(L: int, sweeps: int, device: str) -> float:
+    model = Ising(build("square", L), device=device)
     sampler = Metropolis(model, [2.269], np.random.SeedSequence(0))
-    state = model.initial_state(1, torch.Generator(device="cuda").manual_seed(0))
+    state = model.initial_state(1, torch.Generator(device=device).manual_seed(0))
 
     def sweep(n):
         for _ in range(n):
             sampler.sweep(state)
     sweep(2)
-    return L * L * sweeps / timed(sweep, sweeps) / 1e9
+    return L * L * sweeps / timed(sweep, sweeps, device) / 1e9
 
 
-def physics(L: int = 4096, thermalize: int = 300, measure: int = 20) -> dict:
+def physics(L: int, device: str, thermalize: int = 300, measure: int = 20) -> dict:
     """Energy per spin at T = 2.0 from an ordered start, 64 replicas."""
-    run = TorchMultispin(L, 2.0, seed=1, device="cuda", ordered=True)
+    run = TorchMultispin(L, 2.0, seed=1, device=device, ordered=True)
     run.sweep(thermalize)
     samples = []
     for _ in range(measure):
@@ -74,15 +77,17 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[4096, 16384])
     p.add_argument("--sweeps", type=int, default=50)
+    p.add_argument("--device", default="cuda")
     p.add_argument("--json", default=None)
     args = p.parse_args()
-    if not torch.cuda.is_available():
+    cuda = args.device.startswith("cuda")
+    if cuda and not torch.cuda.is_available():
         print("no CUDA device: nothing to measure")
         return
-    rows = {L: {"multispin": multispin_rate(L, args.sweeps),
-                "metropolis": metropolis_rate(L, max(1, args.sweeps // 5))} for L in args.sizes}
-    check = physics()
-    print(f"2D Ising on {torch.cuda.get_device_name()}, flips/ns")
+    rows = {L: {"multispin": multispin_rate(L, args.sweeps, args.device),
+                "metropolis": metropolis_rate(L, max(1, args.sweeps // 5), args.device)} for L in args.sizes}
+    check = physics(min(4096, max(args.sizes)), args.device)
+    print(f"2D Ising on {torch.cuda.get_device_name() if cuda else 'the CPU'}, flips/ns")
     print(f"{'L':>6} {'multispin':>10} {'torch Metropolis':>17}")
     for L, r in rows.items():
         print(f"{L:>6} {r['multispin']:10.1f} {r['metropolis']:17.2f}")
