@@ -135,6 +135,8 @@ def system_runs(system, discard: int = 0) -> tuple[list[dict], np.ndarray]:
 def analyze_fss(path, discard: int = 0, points: int = 161, plots=None) -> dict:
     """Peaks of every size of a run file (multiple histogram over all its
     chains) and the :func:`fss_fit`; PNG plots in ``plots`` when given."""
+    from tqdm.auto import tqdm
+
     from physbreak.io import read_run
 
     _, systems = read_run(path)
@@ -144,7 +146,7 @@ def analyze_fss(path, discard: int = 0, points: int = 161, plots=None) -> dict:
         raise ConfigError("--fss", f"{str(path)!r} with {len(systems)} sizes",
                           "a run file with >= 3 sizes (a finite-size scaling fit needs >= 3)")
     sizes, tables, curves = [], [], []
-    for system in systems:
+    for system in tqdm(systems, desc="reweighting", unit="size", disable=None, leave=False):
         runs, betas = system_runs(system, discard)
         rw = Reweighting(runs, betas)
         spread = max(float(np.std(r["E"])) for r in runs)
