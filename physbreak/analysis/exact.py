@@ -51,9 +51,7 @@ def _log_2sinh(x):
 def ising_torus_log_z(L: int, K: float) -> float:
     """``ln Z`` of the ``L x L`` periodic square-lattice Ising model at coupling
     ``K = J / k_B T`` (Kaufman 1949: four products over the Onsager angles)."""
-    n = L
-    l = np.arange(2 * n)
-    c = np.cosh(2 * K) / np.tanh(2 * K) - np.cos(np.pi * l / n)
+    c = np.cosh(2 * K) / np.tanh(2 * K) - np.cos(np.pi * np.arange(2 * L) / L)
     gamma = np.arccosh(np.maximum(c, 1.0))
     gamma[0] = 2 * K + np.log(np.tanh(K))  # signed
     odd, even = gamma[1::2], gamma[0::2]

@@ -104,8 +104,3 @@ class Reweighting:
         jk = np.array(jk)
         n = len(jk)
         return value, np.sqrt((n - 1) / n * np.sum((jk - jk.mean(0)) ** 2, axis=0))
-
-    def coverage(self) -> tuple[float, float]:
-        """The energy range sampled (min, max): reweighting is reliable where the
-        target distribution lies inside it."""
-        return float(self.data["E"].min()), float(self.data["E"].max())

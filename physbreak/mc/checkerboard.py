@@ -80,10 +80,10 @@ def energy_magnetization(spins):
     return e, m
 
 
-def check_even(*sizes):
-    for L in sizes:
-        if L < 2 or L % 2:
-            raise ValueError(f"lattice.size {L}: the checkerboard on a torus needs even sizes >= 2")
+def check_even(L: int):
+    """A checkerboard on an L x L torus needs an even L >= 2 (a ValueError naming L otherwise)."""
+    if L < 2 or L % 2:
+        raise ValueError(f"lattice.size {L}: the checkerboard on a torus needs even sizes >= 2")
 
 
 class CheckerboardIsing:

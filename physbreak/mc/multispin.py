@@ -24,7 +24,7 @@ import numba
 import numpy as np
 import torch
 
-from physbreak.mc.checkerboard import energy_magnetization
+from physbreak.mc.checkerboard import check_even, energy_magnetization
 from physbreak.mc.rng import next_u64, seed_states
 
 _U = np.uint64
@@ -110,8 +110,7 @@ class MultispinIsing:
     """
 
     def __init__(self, L: int, temperature: float, seed_sequence: np.random.SeedSequence, ordered: bool = False):
-        if L < 2 or L % 2:
-            raise ValueError(f"L = {L}: the checkerboard needs an even L >= 2")
+        check_even(L)
         self.digits = probability_digits(1.0 / temperature)
         self.state = seed_states(seed_sequence, 1)[0]
         start = np.random.default_rng(seed_sequence.spawn(1)[0])
@@ -149,8 +148,7 @@ class TorchMultispin:
     COMPACT_EVERY = 4
 
     def __init__(self, L: int, temperature: float, seed: int = 0, device="cpu", ordered: bool = False):
-        if L < 2 or L % 2:
-            raise ValueError(f"L = {L}: the checkerboard needs an even L >= 2")
+        check_even(L)
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.digits = probability_digits(1.0 / temperature).tolist()

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 import torch
 
+from physbreak.errors import ConfigError
 from physbreak.mc.rng import seed_states, uniform
 
 
@@ -50,8 +51,6 @@ class ReplicaExchange:
     """
 
     def __init__(self, sampler, model, temperatures, replicas: int, seed_sequence: np.random.SeedSequence):
-        from physbreak.errors import ConfigError
-
         temps = np.asarray(temperatures, dtype=np.float64)
         steps = np.diff(temps)
         if len(temps) < 2 or not (np.all(steps > 0) or np.all(steps < 0)):

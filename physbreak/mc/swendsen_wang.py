@@ -45,7 +45,7 @@ def sweeps(spins, bonds, J, beta, rng, n_sweeps):
                     ri, rj = _root(parent, i), _root(parent, j)
                     if ri != rj:
                         parent[max(ri, rj)] = min(ri, rj)
-            for i in range(n):
+            for i in range(n):  # a root is its cluster's smallest index: its flip is drawn first
                 r = _root(parent, i)
                 if r == i:
                     flip[i] = 1 - 2 * np.int8(next_u64(state) >> np.uint64(63))

@@ -97,12 +97,6 @@ class ParallelTempering:
         self.parity = 0
         self.reset_counts()
 
-    @classmethod
-    def from_model(cls, model, temperatures, seed_sequence):
-        """From an :class:`~physbreak.systems.Ising` model (its bonds, couplings and field)."""
-        return cls(model.n_sites, model.bonds, model.bond_J, temperatures, seed_sequence,
-                   h=model.field.cpu().numpy())
-
     @property
     def temperatures(self) -> np.ndarray:
         return 1.0 / self.betas
@@ -138,9 +132,6 @@ class ParallelTempering:
     def energies_by_temperature(self) -> np.ndarray:
         """Current energies ``(R,)`` ordered by temperature."""
         return self.energy[self.slot]
-
-    def states_by_temperature(self) -> np.ndarray:
-        return self.spins[self.slot]
 
 
 def ground_state(n: int, bonds, J, h=None, temperatures=None, rounds: int = 20000, seed: int = 0,
