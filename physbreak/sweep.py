@@ -24,7 +24,7 @@ import numpy as np
 
 from physbreak import config as config_mod
 from physbreak.config import Section, read_toml
-from physbreak.errors import ConfigError
+from physbreak.errors import ConfigError, CorruptFileError
 
 RUN_TABLES = ("lattice", "sampler")  # copied into every task's run config
 RUN_KEYS = ("device",)
@@ -135,8 +135,14 @@ def run_task(text: str, path: str) -> str:
 
     torch.set_num_threads(1)
     numba.set_num_threads(1)
-    part = Path(path + ".part")
-    simulate(config_mod.parse(text), out=part, resume=part.exists(), progress=False)
+    part, cfg = Path(path + ".part"), config_mod.parse(text)
+    try:
+        simulate(cfg, out=part, resume=part.exists(), progress=False)
+    except CorruptFileError:
+        # an attempt killed while HDF5 was writing can leave a part it cannot read;
+        # a part holds no finished work, so start the task again
+        part.unlink(missing_ok=True)
+        simulate(cfg, out=part, progress=False)
     os.replace(part, path)
     return path
 

@@ -2,10 +2,13 @@
 
 import h5py
 import numpy as np
+import pytest
 
 from physbreak import __version__
 from physbreak.config import parse
+from physbreak.errors import OutputExistsError
 from physbreak.io import SCHEMA_VERSION, read_run
+from physbreak.io.hdf5 import create_file
 from physbreak.simulate import simulate
 
 CONFIG = """seed = 5
@@ -72,3 +75,24 @@ def test_spin_glass_disorder_is_seeded_per_system():
     assert set(np.unique(a.bond_J)) == {-1.5, 1.5} and len(a.bond_J) == len(a.lattice.bonds(1))
     other = build_model(parse(cfg.text.replace("disorder_seed = 4", "disorder_seed = 5")), (4,), 0)
     assert not np.array_equal(a.bond_J, other.bond_J)
+
+
+def test_a_new_file_appears_only_with_its_header(tmp_path):
+    """Killed while the header is written, a run leaves no file (nothing for
+    --resume to choke on); an existing file is never overwritten."""
+    out = tmp_path / "run.h5"
+
+    def killed(f):
+        f.create_group("systems")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        create_file(out, {"kind": "spin_mc"}, killed)
+    assert list(tmp_path.iterdir()) == []
+    create_file(out, {"kind": "spin_mc"}, lambda f: f.create_group("systems")).close()
+    with h5py.File(out) as f:
+        assert f.attrs["physbreak_schema"] == SCHEMA_VERSION and "systems" in f
+    before = out.read_bytes()
+    with pytest.raises(OutputExistsError, match="run.h5"):
+        create_file(out, {"kind": "spin_mc"})
+    assert out.read_bytes() == before

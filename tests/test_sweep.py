@@ -115,7 +115,7 @@ def test_killed_worker_loses_no_finished_task_and_the_rerun_completes_the_rest(t
 def test_a_failing_task_is_reported_and_the_others_finish(tmp_path):
     """A task whose output cannot be written fails after its retries; the
     sweep reports it (exit 1) and finishes every other task; once the cause
-    is gone, the rerun runs just that task."""
+    is gone, the rerun runs just that task (and one whose part is unreadable)."""
     cfg = write(tmp_path)
     blocked = tmp_path / "out" / "tasks" / "potts3_L004_T1.5000_s2.h5.part"
     blocked.mkdir(parents=True)  # a directory where the task's file must go
@@ -124,8 +124,14 @@ def test_a_failing_task_is_reported_and_the_others_finish(tmp_path):
     assert "task potts3_L004_T1.5000_s2 failed" in r.stderr and "1 task(s) failed" in r.stderr
     assert len(finished(tmp_path)) == 47
     blocked.rmdir()
+    # parts HDF5 cannot read, as an attempt killed mid-write leaves them: started again
+    blocked.write_bytes(b"")
+    redo = tmp_path / "out" / "tasks" / "ising_L006_T2.5000_s2.h5"
+    redo.with_name(redo.name + ".part").write_bytes(redo.read_bytes()[:300])
+    redo.unlink()
     r = sweep(cfg)
-    assert r.returncode == 0 and "1 tasks run, 47 already finished" in r.stdout
+    assert r.returncode == 0 and "2 tasks run, 46 already finished" in r.stdout, r.stderr
+    assert len(finished(tmp_path)) == 48
 
 
 def test_sweep_on_a_running_scheduler(tmp_path):

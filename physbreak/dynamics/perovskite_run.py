@@ -40,9 +40,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak import __version__
 from physbreak.config import Section, positive_number, read_toml
-from physbreak.io.hdf5 import SCHEMA_VERSION
+from physbreak.io.hdf5 import create_file
 from physbreak.errors import ConfigError
 from physbreak.systems.perovskite import GPA, EffectiveHamiltonian, load_parameters
 from physbreak.dynamics.langevin import Langevin
@@ -130,19 +129,18 @@ def _initial_state(cfg, ham, gen):
 
 def _create(path: Path, cfg, temps, ham):
     R, L, S = temps.shape[1], cfg.size, cfg.samples
-    f = h5py.File(path, "w")
-    f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__, "kind": KIND,
-                    "config": cfg.text, "seed": cfg.seed, "material": cfg.material,
-                    "size": L, "pressure_gpa": ham.pressure / GPA, "stages_done": 0,
-                    "complete": False, "lattice_constant": ham.p.a})
-    f["temperature"] = temps
-    f["direction"] = np.array([-1] * cfg.replicas + [1] * cfg.replicas, np.int8)
     n = len(temps)
-    for name, shape in (("polarization", (n, R, S, 3)), ("strain", (n, R, S, 6)), ("mode_rms", (n, R, S)),
-                        ("mean_modes", (n, R, L, L, L, 3)), ("mean_strain", (n, R, 6))):
-        f.create_dataset(name, shape, dtype="f8", fillvalue=np.nan,
-                         chunks=(1,) + shape[1:])
-    return f
+
+    def build(f):
+        f["temperature"] = temps
+        f["direction"] = np.array([-1] * cfg.replicas + [1] * cfg.replicas, np.int8)
+        for name, shape in (("polarization", (n, R, S, 3)), ("strain", (n, R, S, 6)), ("mode_rms", (n, R, S)),
+                            ("mean_modes", (n, R, L, L, L, 3)), ("mean_strain", (n, R, 6))):
+            f.create_dataset(name, shape, dtype="f8", fillvalue=np.nan, chunks=(1,) + shape[1:])
+
+    return create_file(path, {"kind": KIND, "config": cfg.text, "seed": cfg.seed, "material": cfg.material,
+                              "size": L, "pressure_gpa": ham.pressure / GPA, "stages_done": 0,
+                              "complete": False, "lattice_constant": ham.p.a}, build)
 
 
 def _checkpoint(f, state, gen):

@@ -24,6 +24,7 @@ killed run leaves a readable file that ``--resume`` continues.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,37 @@ def open_file(path, mode: str = "r") -> h5py.File:
     return f
 
 
+def create_file(path, attrs: dict, build=None) -> h5py.File:
+    """A new physbreak file, opened ``"r+"``, with root ``attrs`` (plus the schema
+    version) and whatever ``build(file)`` adds.
+
+    The header is written under ``<path>.new`` and renamed into place, so ``path``
+    never exists half-made: a run killed at any moment leaves no file or one that
+    ``--resume`` reads.
+
+    Raises:
+        OutputExistsError: ``path`` exists.
+        ConfigError: ``path`` cannot be written.
+    """
+    path = Path(path)
+    if path.exists():
+        raise OutputExistsError(f"--out = {str(path)!r} exists: pass --resume to continue it, "
+                                "or choose another output file")
+    tmp = path.with_name(path.name + ".new")
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__, **attrs})
+            if build is not None:
+                build(f)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ConfigError("--out", str(path), f"a writable file path ({exc})") from None
+        raise
+    return h5py.File(path, "r+")
+
+
 class RunWriter:
     """Streams one Monte Carlo run into an HDF5 file.
 
@@ -82,22 +114,9 @@ class RunWriter:
         if resume:
             self.file = open_file(self.path, "r+")
         else:
-            try:
-                self.file = h5py.File(self.path, "x")
-            except FileExistsError:
-                raise OutputExistsError(f"--out = {str(path)!r} exists: pass --resume to continue "
-                                        "it, or choose another output file") from None
-            except OSError as exc:
-                raise ConfigError("--out", str(path), f"a writable file path ({exc})") from None
-            a = self.file.attrs
-            a["physbreak_schema"] = SCHEMA_VERSION
-            a["physbreak_version"] = __version__
-            a["kind"] = "spin_mc"
-            a["config"] = config_text
-            a["seed"] = seed
-            a["complete"] = False
-            self.file.create_group("systems")
-            self.file.flush()
+            self.file = create_file(self.path, {"kind": "spin_mc", "config": config_text, "seed": seed,
+                                                "complete": False},
+                                    lambda f: f.create_group("systems"))
 
     def system(self, name: str, attrs: dict, chains: dict, streams: dict) -> h5py.Group:
         """The group of one system, created on first call.

@@ -30,25 +30,16 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from physbreak import __version__
-from physbreak.errors import CorruptFileError, OutputExistsError
+from physbreak.errors import CorruptFileError
 from physbreak.groundstate.enumerate import GroundStates
 from physbreak.groundstate.problems import SpinProblem
-from physbreak.io.hdf5 import SCHEMA_VERSION, open_file
+from physbreak.io.hdf5 import create_file, open_file
 
 
 def create(path, kind: str, config_text: str, seed: int) -> h5py.File:
     """A new file of ``kind`` (refuses to overwrite)."""
-    try:
-        f = h5py.File(path, "x")
-    except FileExistsError:
-        raise OutputExistsError(f"--out = {str(path)!r} exists: pass --resume to continue it, "
-                                "or choose another output file") from None
-    f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__,
-                    "kind": kind, "config": config_text, "seed": seed, "complete": False})
-    f.create_group("records")
-    f.flush()
-    return f
+    return create_file(path, {"kind": kind, "config": config_text, "seed": seed, "complete": False},
+                       lambda f: f.create_group("records"))
 
 
 def open_kind(path, kind: str, mode: str = "r") -> h5py.File:
