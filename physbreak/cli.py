@@ -1,7 +1,7 @@
 """The ``physbreak`` command: a thin layer over the library.
 
     physbreak simulate CONFIG.toml [--out FILE] [--resume]   # spin MC, or kind = "perovskite" MD
-    physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N] [--fss]   # any physbreak file
+    physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N] [--fss [--fss-min-size L]]   # any physbreak file
     physbreak demo [--steps N] [--json]
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
     physbreak train CONFIG.toml                              # spin ground states, or kind = "structures"
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--discard", type=int, default=0, help="samples dropped per chain (default 0)")
     a.add_argument("--fss", action="store_true", help="spin runs: multiple-histogram reweighting of every size "
                    "and finite-size scaling fits of nu, gamma/nu and Tc")
+    a.add_argument("--fss-min-size", type=float, default=0.0, metavar="L",
+                   help="fit only sizes >= L (corrections to scaling at small L; default: all sizes)")
     a.add_argument("--order", default="auto", choices=("auto", "magnetization", "staggered"),
                    help="order parameter (default: staggered for antiferromagnets)")
     _run_arguments(sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems"),
@@ -197,9 +199,9 @@ def main(argv=None) -> int:
                 from physbreak.analysis.fss import analyze_fss, format_fss
 
                 plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
-                result = analyze_fss(path, args.discard, plots=plots)
-                as_json = {"sizes": result["sizes"], "peaks": [{k: asdict(v) for k, v in t.items()}
-                                                               for t in result["peaks"]],
+                result = analyze_fss(path, args.discard, plots=plots, min_size=args.fss_min_size)
+                as_json = {"sizes": result["sizes"], "fitted": result["fitted"],
+                           "peaks": [{k: asdict(v) for k, v in t.items()} for t in result["peaks"]],
                            "fit": {k: asdict(v) for k, v in result["fit"].items()}, "plots": result.get("plots")}
                 print(json.dumps(as_json, indent=1) if args.json else format_fss(result))
             else:

@@ -106,10 +106,29 @@ def critical_temperature(L, beta_star, dbeta, nu: float) -> Fit:
     return Fit(float(1.0 / bc), float(dbc / bc**2), float(resid.sum() / max(len(L) - 2, 1)))
 
 
-def fss_fit(sizes, peak_tables: list[dict]) -> dict:
-    """nu (from d ln<|m|>/d beta and d ln<m^2>/d beta peaks, the mean of the
-    two), gamma/nu (chi' peaks) and Tc (chi' peak positions), each a :class:`Fit`."""
+def fitted(sizes, min_size: float) -> np.ndarray:
+    """Which ``sizes`` the fit uses, ``(n_sizes,)`` bool; a ConfigError unless >= 3."""
     sizes = np.asarray(sizes, dtype=np.float64)
+    if (sizes >= min_size).sum() < 3:
+        from physbreak.errors import ConfigError
+
+        raise ConfigError("--fss-min-size", min_size, f"at most {np.sort(sizes)[-3]:g}, the third-largest "
+                          "size (a finite-size scaling fit needs >= 3 sizes)")
+    return sizes >= min_size
+
+
+def fss_fit(sizes, peak_tables: list[dict], min_size: float = 0.0) -> dict:
+    """nu (from d ln<|m|>/d beta and d ln<m^2>/d beta peaks, the mean of the
+    two), gamma/nu (chi' peaks) and Tc (chi' peak positions), each a :class:`Fit`,
+    from the sizes ``L >= min_size`` (corrections to scaling grow at small L).
+
+    Raises:
+        ConfigError: fewer than 3 sizes are ``>= min_size``.
+    """
+    sizes = np.asarray(sizes, dtype=np.float64)
+    keep = fitted(sizes, min_size)
+    sizes = sizes[keep]
+    peak_tables = [t for t, k in zip(peak_tables, keep) if k]
 
     def column(name, attr):
         return np.array([getattr(t[name], attr) for t in peak_tables])
@@ -132,9 +151,10 @@ def system_runs(system, discard: int = 0) -> tuple[list[dict], np.ndarray]:
     return runs, 1.0 / np.asarray(system.temperature, dtype=np.float64)
 
 
-def analyze_fss(path, discard: int = 0, points: int = 161, plots=None) -> dict:
+def analyze_fss(path, discard: int = 0, points: int = 161, plots=None, min_size: float = 0.0) -> dict:
     """Peaks of every size of a run file (multiple histogram over all its
-    chains) and the :func:`fss_fit`; PNG plots in ``plots`` when given."""
+    chains) and the :func:`fss_fit` of the sizes ``>= min_size``; PNG plots in
+    ``plots`` when given."""
     from tqdm.auto import tqdm
 
     from physbreak.io import read_run
@@ -145,23 +165,24 @@ def analyze_fss(path, discard: int = 0, points: int = 161, plots=None) -> dict:
 
         raise ConfigError("--fss", f"{str(path)!r} with {len(systems)} sizes",
                           "a run file with >= 3 sizes (a finite-size scaling fit needs >= 3)")
-    sizes, tables, curves = [], [], []
+    sizes = [float(np.prod(s.attrs["size"])) ** (1.0 / len(s.attrs["size"])) for s in systems]
+    fitted(sizes, min_size)  # a bad min_size fails before the reweighting
+    tables, curves = [], []
     for system in tqdm(systems, desc="reweighting", unit="size", disable=None, leave=False):
         runs, betas = system_runs(system, discard)
         rw = Reweighting(runs, betas)
         spread = max(float(np.std(r["E"])) for r in runs)
         grid = np.linspace(betas.min() - 1.0 / spread, betas.max() + 1.0 / spread, points)
-        sizes.append(float(np.prod(system.attrs["size"])) ** (1.0 / len(system.attrs["size"])))
         tables.append(peaks(rw, system.n_sites, grid))
         curves.append((grid, observables(rw.averages(grid), grid, system.n_sites)))
-    fit = fss_fit(sizes, tables)
-    result = {"sizes": sizes, "peaks": tables, "fit": fit}
+    fit = fss_fit(sizes, tables, min_size)
+    result = {"sizes": sizes, "peaks": tables, "fit": fit, "fitted": fitted(sizes, min_size).tolist()}
     if plots is not None:
-        result["plots"] = _plot(plots, sizes, tables, curves, fit)
+        result["plots"] = _plot(plots, sizes, tables, curves, fit, result["fitted"])
     return result
 
 
-def _plot(folder, sizes, tables, curves, fit) -> list[str]:
+def _plot(folder, sizes, tables, curves, fit, fitted) -> list[str]:
     from pathlib import Path
 
     import matplotlib
@@ -176,14 +197,17 @@ def _plot(folder, sizes, tables, curves, fit) -> list[str]:
         a.plot(1.0 / grid, obs["chi"], label=f"L = {L:g}")
     a.set(xlabel="T", ylabel="chi' (reweighted)", yscale="log")
     a.legend()
-    L = np.asarray(sizes)
+    L, used = np.asarray(sizes), np.asarray(fitted)
     for name, label, exponent in (("chi", "chi' peak", fit["gamma_over_nu"].value),
                                   ("dlnm", "d ln<|m|>/d beta peak", 1.0 / fit["nu_dlnm"].value)):
         y = np.array([t[name].height for t in tables])
         dy = np.array([t[name].height_error for t in tables])
-        b.errorbar(L, y, dy, fmt="o", label=f"{label}: slope {exponent:.3f}")
+        points = b.errorbar(L[used], y[used], dy[used], fmt="o", label=f"{label}: slope {exponent:.3f}")
+        if not used.all():  # sizes left out of the fit: open markers
+            b.errorbar(L[~used], y[~used], dy[~used], fmt="o", mfc="none", color=points[0].get_color())
         b.plot(L, y[-1] * (L / L[-1]) ** exponent, "--", color="grey")
-    b.set(xlabel="L", xscale="log", yscale="log", title="finite-size scaling")
+    title = "finite-size scaling" + ("" if used.all() else f" (fit: L >= {L[used].min():g}, open: not fitted)")
+    b.set(xlabel="L", xscale="log", yscale="log", title=title)
     b.legend()
     fig.tight_layout()
     path = folder / "fss.png"
@@ -194,10 +218,11 @@ def _plot(folder, sizes, tables, curves, fit) -> list[str]:
 
 def format_fss(result: dict) -> str:
     lines = [f"{'L':>5} {'T*(chi)':>16} {'chi peak':>18} {'dln|m|/dbeta peak':>20}"]
-    for L, t in zip(result["sizes"], result["peaks"]):
+    for L, t, fitted in zip(result["sizes"], result["peaks"], result["fitted"]):
         c, d = t["chi"], t["dlnm"]
         lines.append(f"{L:5g} {1 / c.beta:9.5f}({c.beta_error / c.beta**2 * 1e5:4.0f}e-5) "
-                     f"{c.height:10.3f} +- {c.height_error:5.3f} {d.height:12.3f} +- {d.height_error:5.3f}")
+                     f"{c.height:10.3f} +- {c.height_error:5.3f} {d.height:12.3f} +- {d.height_error:5.3f}"
+                     + ("" if fitted else "   (not fitted)"))
     f = result["fit"]
     lines += ["", f"nu        = {f['nu'].value:.4f} +- {f['nu'].error:.4f}  (d ln<|m|>: {f['nu_dlnm'].value:.4f}, "
               f"d ln<m^2>: {f['nu_dlnm2'].value:.4f}; chi2/dof {f['nu'].chi2_dof:.2f})",
