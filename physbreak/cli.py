@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -215,6 +216,9 @@ def main(argv=None) -> int:
         print("physbreak: interrupted; the file holds the last checkpoint, continue it with "
               "--resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout piped into a reader that stopped early (`| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 141
     return 0
 
 

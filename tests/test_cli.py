@@ -2,6 +2,7 @@
 clear line on stderr, exit code 2, and no lost output."""
 
 import json
+import os
 import subprocess
 
 import h5py
@@ -48,6 +49,12 @@ def test_simulate_and_analyze_console_script(tmp_path):
     assert (tmp_path / "run_plots" / "binder.png").stat().st_size > 1000
     r = subprocess.run(["physbreak", "analyze", out, "--no-plots"], capture_output=True, text=True)
     assert "Tc (largest pair): Tc = " in r.stdout
+    read, write = os.pipe()
+    os.close(read)  # a reader that has already stopped, as `| head` does
+    r = subprocess.run(["physbreak", "analyze", out, "--no-plots"], stdout=write, stderr=subprocess.PIPE,
+                       text=True)
+    os.close(write)
+    assert r.returncode == 141 and r.stderr == ""
 
 
 @pytest.mark.parametrize("old, new, fragments", [
