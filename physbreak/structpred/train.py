@@ -195,8 +195,9 @@ def relaxed_error(model: StructurePredictor, problem, rng) -> float:
     moved = rotated(problem.parent, R)
     mats, _ = operations(moved)
     with torch.no_grad():
-        y = model.outputs([problem])[0][0].double().numpy()
-        y_moved = model.outputs([problem], [moved], [mats], [R @ problem.target_mats @ R.T])[0][0].double().numpy()
+        y = model.outputs([problem])[0][0]
+        y_moved = model.outputs([problem], [moved], [mats], [R @ problem.target_mats @ R.T])[0][0]
+    y, y_moved = (t.cpu().double().numpy() for t in (y, y_moved))
     allowed = orbit(y, problem.mats, problem.perms)
     return float(np.abs(allowed - (y_moved @ R)[None]).max(axis=(1, 2)).min())
 

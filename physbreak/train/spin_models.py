@@ -213,8 +213,9 @@ class LatticeEMLPPredictor:
         rx = direct_sum(bond_rep(group, self.bonds), site_rep(group, odd=True))
         ry = site_rep(group, odd=True)
         self.rep_x, self.rep_y = rx, ry
-        self.net = RelaxedEMLP(rx, RelaxedCanonicalization(rx, ry), ry, ry, channels=hidden, depth=layers)
-        self.device = device
+        self.device = torch.device(device)
+        self.net = RelaxedEMLP(rx, RelaxedCanonicalization(rx, ry), ry, ry, channels=hidden,
+                               depth=layers).to(self.device)
         self._b = {}
 
     @property
@@ -240,7 +241,7 @@ class LatticeEMLPPredictor:
 
     def _inputs(self, problems):
         x = torch.as_tensor(np.stack([np.concatenate([self._couplings(p), p.h]) for p in problems]),
-                            dtype=torch.float32)
+                            dtype=torch.float32, device=self.device)
         missing = [k for k, p in enumerate(problems) if _key(p) not in self._b]
         if missing:
             b = self.net.breaker(x[missing])
@@ -261,7 +262,7 @@ class LatticeEMLPPredictor:
 
     @torch.no_grad()
     def predict(self, problems) -> list[np.ndarray]:
-        return [o.numpy() for o in self.per_problem(problems)]
+        return [o.cpu().numpy() for o in self.per_problem(problems)]
 
 
 def make_predictor(strategy: str, train_problems, hidden: int, layers: int, device="cpu", seed: int = 0):
