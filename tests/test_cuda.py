@@ -154,3 +154,17 @@ def test_perovskite_forces_and_langevin_on_the_device():
     md.step(state, T, 300)
     temps = [float(md.step(state, T, 5) and md.kinetic_temperature(state)[0]) for _ in range(200)]
     assert np.mean(temps) == pytest.approx(300.0, rel=0.05)  # equipartition, as test_perovskite on the CPU
+
+
+def test_perovskite_run_on_the_device_writes_a_complete_file(tmp_path):
+    import h5py
+
+    from physbreak.dynamics import perovskite_run
+
+    text = ('kind = "perovskite"\nseed = 3\nsize = 4\nreplicas = 1\n'
+            f'device = "{DEVICE}"\n[schedule]\nhigh = 320.0\nlow = 280.0\nstep = 20.0\n'
+            'equilibration_steps = 200\nsamples = 10\nsample_every = 10\n')
+    out = perovskite_run.run(perovskite_run.parse(text), tmp_path / "md.h5", progress=False)
+    with h5py.File(out) as f:
+        assert f.attrs["complete"] and f.attrs["stages_done"] == 3
+        assert np.isfinite(f["polarization"][()]).all() and np.isfinite(f["mean_modes"][()]).all()
