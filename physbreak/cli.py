@@ -184,6 +184,12 @@ def main(argv=None) -> int:
                 plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
                 result = analyze_perovskite(path, plots)
                 print(json.dumps(result, indent=1) if args.json else format_perovskite(result))
+            elif kind == "sweep_index":
+                from physbreak.analysis.sweep_report import analyze_sweep, format_sweep
+
+                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
+                result = analyze_sweep(path, plots, args.discard, args.order)
+                print(json.dumps(result, indent=1) if args.json else format_sweep(result))
             elif kind == "predictions":
                 from physbreak.train.predict import format_predictions, summarise_predictions
 

@@ -152,10 +152,14 @@ def write_index(cfg: SweepConfig) -> Path:
     link ``/tasks/<name>`` to the finished task's file (written atomically)."""
     import h5py
 
+    from physbreak import __version__
+    from physbreak.io.hdf5 import SCHEMA_VERSION
+
     out = cfg.output / "index.h5"
     tmp = out.with_suffix(".h5.tmp")
     with h5py.File(tmp, "w") as f:
-        f.attrs["kind"] = "sweep_index"
+        f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__,
+                        "kind": "sweep_index"})
         names = [t.name for t in cfg.tasks]
         done = [(cfg.output / "tasks" / f"{n}.h5").exists() for n in names]
         f["name"] = np.array(names, dtype=h5py.string_dtype())

@@ -146,6 +146,39 @@ def test_sweep_on_a_running_scheduler(tmp_path):
     assert "8 tasks run" in r.stdout and len(finished(tmp_path)) == 8
 
 
+def test_analyze_combines_the_seeds_of_each_point(tmp_path):
+    """`physbreak analyze OUTPUT/index.h5`: per (size, T) the mean over seeds of
+    the per-task values, error sqrt(sum err^2) / n_seeds; the combined 2D Ising
+    energies agree with the exact finite-torus ones (Kaufman) within 4 errors."""
+    import json
+
+    import numpy as np
+
+    from physbreak.analysis.exact import ising_torus_energy
+    from physbreak.analysis.report import analyze_run
+
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(write(tmp_path, samples=2000).read_text()
+                   .replace('models = [{kind = "ising"}, {kind = "potts", q = 3}]', 'models = [{kind = "ising"}]')
+                   .replace("temperatures = [1.0, 1.5, 2.0, 2.5]", "temperatures = [2.0, 2.6]"))
+    assert sweep(cfg).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "physbreak.cli", "analyze", str(tmp_path / "out" / "index.h5"),
+                        "--json", "--no-plots"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["finished"] == result["tasks"] == 12 and len(result["models"]) == 1
+    rows = result["models"][0]["rows"]
+    assert [(row["size"], row["temperature"], row["seeds"]) for row in rows] == [
+        ([4, 4], 2.0, 3), ([4, 4], 2.6, 3), ([6, 6], 2.0, 3), ([6, 6], 2.6, 3)]
+    for row in rows:
+        L, T = row["size"][0], row["temperature"]
+        tasks = [analyze_run(tmp_path / "out" / "tasks" / f"ising_L{L:03d}_T{T:.4f}_s{seed}.h5")["rows"][0]
+                 for seed in (1, 2, 3)]
+        assert row["energy"] == pytest.approx(np.mean([t["energy"] for t in tasks]), rel=1e-12)
+        assert row["binder_err"] == pytest.approx(np.sqrt(sum(t["binder_err"] ** 2 for t in tasks)) / 3)
+        assert abs(row["energy"] - ising_torus_energy(L, T)) < 4 * row["energy_err"], row
+
+
 def test_shipped_examples_parse():
     from pathlib import Path
 

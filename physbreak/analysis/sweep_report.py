@@ -1,0 +1,88 @@
+"""``physbreak analyze OUTPUT/index.h5``: a sweep's finished tasks as one table
+per model, the seeds of each (size, temperature) point combined, with Binder
+crossings and plots per model.
+
+Seeds are independent runs of the same point, so a combined value is the mean
+over seeds and its error ``sqrt(sum err_s^2) / n_seeds``; the jackknife
+samples of U4 are averaged group by group (leaving out group k of every seed),
+which keeps the crossing errors of :func:`binder_crossings` valid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from physbreak.analysis.binder import binder_crossings
+from physbreak.analysis.observables import thermodynamics
+from physbreak.analysis.plots import plot_observables
+from physbreak.io import open_file, read_run
+
+COMBINED = ("energy", "abs_m", "susceptibility", "specific_heat", "binder")
+
+
+def combine_seeds(rows: list[dict]) -> dict:
+    """One :func:`thermodynamics` row from the rows of the seeds of one point;
+    adds ``seeds`` (how many were combined)."""
+    n = len(rows)
+    out = dict(rows[0], seeds=n, n_samples=sum(r["n_samples"] for r in rows))
+    for key in COMBINED:
+        out[key] = float(np.mean([r[key] for r in rows]))
+        out[f"{key}_err"] = float(np.sqrt(sum(r[f"{key}_err"] ** 2 for r in rows)) / n)
+    for key in ("tau_energy", "tau_abs_m", "work_per_sample"):
+        out[key] = float(np.mean([r[key] for r in rows]))
+    out["binder_jk"] = np.mean([r["binder_jk"] for r in rows], axis=0)
+    return out
+
+
+def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") -> dict:
+    """Analyse the finished tasks of a sweep.
+
+    Args:
+        index: the sweep's ``index.h5``.
+        plots_dir: PNG plots go to ``plots_dir/<model>/`` (None: no plots).
+        discard, order: as for :func:`~physbreak.analysis.report.analyze_run`.
+
+    Returns:
+        ``{"index", "tasks", "finished", "models": [{"file", "complete", "rows",
+        "binder", "plots"} per model]}``, each model's entry shaped like
+        :func:`~physbreak.analysis.report.analyze_run`'s result.
+    """
+    index = Path(index)
+    with open_file(index) as f:
+        names, models, done = f["name"].asstr()[:], f["model"].asstr()[:], f["complete"][:]
+    points: dict[tuple, list[dict]] = {}
+    for name, model, finished in zip(names, models, done):
+        if not finished:
+            continue
+        _, systems = read_run(index.parent / "tasks" / f"{name}.h5")
+        for system in systems:
+            for row in thermodynamics(system, order, discard):
+                points.setdefault((model, row["system"], row["temperature"]), []).append(row)
+    results = []
+    for model in dict.fromkeys(models):  # grid order
+        rows = sorted((combine_seeds(rs) for (m, _, _), rs in points.items() if m == model),
+                      key=lambda r: (r["n_sites"], r["temperature"]))
+        binder = binder_crossings(rows) if len({r["system"] for r in rows}) >= 2 else None
+        plots = []
+        if plots_dir is not None and rows:
+            tc = binder["tc"] if binder else None
+            plots = [str(p) for p in plot_observables(rows, Path(plots_dir) / model, tc)]
+        for r in rows:
+            r.pop("binder_jk")
+        complete = bool(all(d for d, m in zip(done, models) if m == model))
+        results.append({"file": f"{index} [{model}]", "complete": complete, "rows": rows,
+                        "binder": binder, "plots": plots})
+    return {"index": str(index), "tasks": len(names), "finished": int(done.sum()), "models": results}
+
+
+def format_sweep(result: dict) -> str:
+    """Human-readable tables of :func:`analyze_sweep`'s result."""
+    from physbreak.analysis.report import format_report
+
+    lines = [f"{result['index']}: {result['finished']} of {result['tasks']} tasks finished"]
+    for model in result["models"]:
+        seeds = sorted({r["seeds"] for r in model["rows"]})
+        lines += ["", f"seeds per point: {', '.join(map(str, seeds))}", format_report(model)]
+    return "\n".join(lines)
