@@ -24,6 +24,15 @@ from physbreak import __version__
 from physbreak.errors import PhysbreakError
 
 
+INTERRUPTED = {  # command -> how to continue after Ctrl-C
+    "simulate": "the file holds the last checkpoint, continue it with --resume",
+    "groundstates": "the file holds the finished problems, continue it with --resume",
+    "sweep": "finished tasks are kept, run the same command again to do the rest",
+    "train": "finished models are kept, run the same command again to do the rest",
+    "predict": "the output file is incomplete (attribute complete = False): delete it or use another --out",
+}
+
+
 def _run_arguments(parser, config_help: str):
     """CONFIG, --out, --resume, --quiet: the arguments of commands that write a resumable file."""
     parser.add_argument("config", help=config_help)
@@ -219,8 +228,7 @@ def main(argv=None) -> int:
         print(f"physbreak: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("physbreak: interrupted; the file holds the last checkpoint, continue it with "
-              "--resume", file=sys.stderr)
+        print(f"physbreak: interrupted; {INTERRUPTED.get(args.command, 'nothing was written')}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # stdout piped into a reader that stopped early (`| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit

@@ -16,6 +16,7 @@ Slurm or PBS (docs/sweeps.md).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,7 +191,7 @@ def run_sweep(cfg: SweepConfig, scheduler: str | None = None, progress: bool | N
             client = Client(scheduler)
         else:
             cluster = LocalCluster(n_workers=cfg.workers or os.cpu_count(), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+                                   processes=True, dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         try:
             futures = [client.submit(run_task, t.text, paths[t.name], key=f"physbreak-{t.name}",

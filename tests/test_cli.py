@@ -139,3 +139,22 @@ def test_unwritable_output_path(tmp_path, capsys):
     cfg.write_text(GOOD)
     code, _, err = run(capsys, "simulate", cfg, "--out", tmp_path / "no" / "such" / "dir.h5")
     assert code == 2 and "--out" in err and "writable" in err
+
+
+@pytest.mark.parametrize("command, module, function, hint", [
+    ("simulate", "physbreak.simulate", "simulate", "continue it with --resume"),
+    ("sweep", "physbreak.sweep", "run_sweep", "finished tasks are kept, run the same command again"),
+])
+def test_ctrl_c_says_how_to_continue(tmp_path, capsys, monkeypatch, command, module, function, hint):
+    import importlib
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(module), function, interrupted)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(GOOD if command == "simulate" else
+                   'kind = "sweep"\n[lattice]\nkind = "square"\n[grid]\nmodels = [{kind = "ising"}]\n'
+                   "sizes = [4]\ntemperatures = [2.0]\nseeds = [1]\n")
+    code, _, err = run(capsys, command, cfg)
+    assert code == 130 and err.startswith("physbreak: interrupted; ") and hint in err and err.count("\n") == 1
