@@ -110,6 +110,15 @@ def _file_kind(path) -> str:
         return str(f.attrs.get("kind", "spin_mc"))
 
 
+def _fss_json(result: dict) -> dict:
+    """:func:`~physbreak.analysis.fss.analyze_fss`'s result as JSON-ready dicts."""
+    from dataclasses import asdict
+
+    return {"sizes": result["sizes"], "fitted": result["fitted"],
+            "peaks": [{k: asdict(v) for k, v in t.items()} for t in result["peaks"]],
+            "fit": {k: asdict(v) for k, v in result["fit"].items()}, "plots": result.get("plots")}
+
+
 def _dataset_summary(path) -> dict:
     from physbreak.io.problems import read_problems
 
@@ -187,16 +196,22 @@ def main(argv=None) -> int:
                 raise ConfigError("--discard", args.discard, "an integer >= 0")
             path = Path(args.file)
             kind = _file_kind(path)
+            plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
             if kind == "perovskite_md":
                 from physbreak.analysis.structural import analyze_perovskite, format_perovskite
 
-                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
                 result = analyze_perovskite(path, plots)
                 print(json.dumps(result, indent=1) if args.json else format_perovskite(result))
+            elif kind == "sweep_index" and args.fss:
+                from physbreak.analysis.fss import format_fss
+                from physbreak.analysis.sweep_report import sweep_fss
+
+                results = sweep_fss(path, args.discard, plots_dir=plots, min_size=args.fss_min_size)
+                print(json.dumps({m: _fss_json(r) for m, r in results.items()}, indent=1) if args.json
+                      else "\n\n".join(f"[{m}]\n{format_fss(r)}" for m, r in results.items()))
             elif kind == "sweep_index":
                 from physbreak.analysis.sweep_report import analyze_sweep, format_sweep
 
-                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
                 result = analyze_sweep(path, plots, args.discard, args.order)
                 print(json.dumps(result, indent=1) if args.json else format_sweep(result))
             elif kind == "predictions":
@@ -210,18 +225,11 @@ def main(argv=None) -> int:
                     f"{r['family']:>12} {r['split']:>6} {r['n_sites']:>6} spins: {r['count']} problems, "
                     f"mean degeneracy {r['degeneracy']:.1f}, exact {100 * r['exact']:.0f}%" for r in result["rows"]))
             elif args.fss:
-                from dataclasses import asdict
-
                 from physbreak.analysis.fss import analyze_fss, format_fss
 
-                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
                 result = analyze_fss(path, args.discard, plots=plots, min_size=args.fss_min_size)
-                as_json = {"sizes": result["sizes"], "fitted": result["fitted"],
-                           "peaks": [{k: asdict(v) for k, v in t.items()} for t in result["peaks"]],
-                           "fit": {k: asdict(v) for k, v in result["fit"].items()}, "plots": result.get("plots")}
-                print(json.dumps(as_json, indent=1) if args.json else format_fss(result))
+                print(json.dumps(_fss_json(result), indent=1) if args.json else format_fss(result))
             else:
-                plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
                 result = analyze_run(path, plots, args.discard, args.order)
                 print(json.dumps(result, indent=1) if args.json else format_report(result))
     except PhysbreakError as exc:

@@ -179,6 +179,44 @@ def test_analyze_combines_the_seeds_of_each_point(tmp_path):
         assert abs(row["energy"] - ising_torus_energy(L, T)) < 4 * row["energy_err"], row
 
 
+def test_fss_over_a_sweep_reweights_every_task_of_a_size_together(tmp_path):
+    """`physbreak analyze OUTPUT/index.h5 --fss`: per size one multiple histogram
+    over all its tasks (temperatures x seeds); the peaks equal those of a
+    Reweighting built by hand from the task files."""
+    import json
+
+    import numpy as np
+
+    from physbreak.analysis.fss import peaks, system_runs
+    from physbreak.analysis.reweighting import Reweighting
+
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(write(tmp_path, samples=3000, sizes="[6, 8, 10]").read_text()
+                   .replace('algorithm = "metropolis"', 'algorithm = "wolff"')
+                   .replace('models = [{kind = "ising"}, {kind = "potts", q = 3}]', 'models = [{kind = "ising"}]')
+                   .replace("temperatures = [1.0, 1.5, 2.0, 2.5]", "temperatures = [2.3, 2.45, 2.6]")
+                   .replace("seeds = [1, 2, 3]", "seeds = [1, 2]"))
+    assert sweep(cfg).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "physbreak.cli", "analyze", str(tmp_path / "out" / "index.h5"),
+                        "--fss", "--json", "--no-plots"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)["ising"]
+    assert result["sizes"] == [6.0, 8.0, 10.0]
+    assert 0.7 < result["fit"]["nu"]["value"] < 1.3  # small sizes, short runs: a sanity band
+    runs, betas = [], []
+    for T in (2.3, 2.45, 2.6):
+        for seed in (1, 2):
+            _, systems = read_run(tmp_path / "out" / "tasks" / f"ising_L008_T{T:.4f}_s{seed}.h5")
+            more, b = system_runs(systems[0])
+            runs, betas = runs + more, betas + list(b)
+    rw = Reweighting(runs, np.array(betas))
+    spread = max(float(np.std(run["E"])) for run in runs)
+    grid = np.linspace(min(betas) - 1 / spread, max(betas) + 1 / spread, 161)
+    chi = peaks(rw, 64, grid)["chi"]
+    assert result["peaks"][1]["chi"]["height"] == pytest.approx(chi.height, rel=1e-9)
+    assert result["peaks"][1]["chi"]["beta"] == pytest.approx(chi.beta, rel=1e-9)
+
+
 def test_shipped_examples_parse():
     from pathlib import Path
 

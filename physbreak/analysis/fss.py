@@ -151,30 +151,46 @@ def system_runs(system, discard: int = 0) -> tuple[list[dict], np.ndarray]:
     return runs, 1.0 / np.asarray(system.temperature, dtype=np.float64)
 
 
+def linear_size(system) -> float:
+    """``L`` of a system: ``(prod size)^(1/d)``."""
+    return float(np.prod(system.attrs["size"])) ** (1.0 / len(system.attrs["size"]))
+
+
 def analyze_fss(path, discard: int = 0, points: int = 161, plots=None, min_size: float = 0.0) -> dict:
     """Peaks of every size of a run file (multiple histogram over all its
     chains) and the :func:`fss_fit` of the sizes ``>= min_size``; PNG plots in
     ``plots`` when given."""
-    from tqdm.auto import tqdm
-
     from physbreak.io import read_run
 
     _, systems = read_run(path)
-    if len(systems) < 3:
+    return fss_of_sizes({linear_size(s): (*system_runs(s, discard), s.n_sites) for s in systems},
+                        f"{str(path)!r}", points, plots, min_size)
+
+
+def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min_size: float = 0.0) -> dict:
+    """:func:`analyze_fss` of ``{L: (runs, betas, n_sites)}`` (``source`` names
+    the data in errors): per size one multiple histogram over all its runs.
+
+    Raises:
+        ConfigError: fewer than 3 sizes, or a ``min_size`` leaving fewer.
+    """
+    from tqdm.auto import tqdm
+
+    if len(per_size) < 3:
         from physbreak.errors import ConfigError
 
-        raise ConfigError("--fss", f"{str(path)!r} with {len(systems)} sizes",
-                          "a run file with >= 3 sizes (a finite-size scaling fit needs >= 3)")
-    sizes = [float(np.prod(s.attrs["size"])) ** (1.0 / len(s.attrs["size"])) for s in systems]
+        raise ConfigError("--fss", f"{source} with {len(per_size)} sizes",
+                          "data with >= 3 sizes (a finite-size scaling fit needs >= 3)")
+    sizes = sorted(per_size)
     fitted(sizes, min_size)  # a bad min_size fails before the reweighting
     tables, curves = [], []
-    for system in tqdm(systems, desc="reweighting", unit="size", disable=None, leave=False):
-        runs, betas = system_runs(system, discard)
+    for L in tqdm(sizes, desc="reweighting", unit="size", disable=None, leave=False):
+        runs, betas, n_sites = per_size[L]
         rw = Reweighting(runs, betas)
         spread = max(float(np.std(r["E"])) for r in runs)
         grid = np.linspace(betas.min() - 1.0 / spread, betas.max() + 1.0 / spread, points)
-        tables.append(peaks(rw, system.n_sites, grid))
-        curves.append((grid, observables(rw.averages(grid), grid, system.n_sites)))
+        tables.append(peaks(rw, n_sites, grid))
+        curves.append((grid, observables(rw.averages(grid), grid, n_sites)))
     fit = fss_fit(sizes, tables, min_size)
     result = {"sizes": sizes, "peaks": tables, "fit": fit, "fitted": fitted(sizes, min_size).tolist()}
     if plots is not None:

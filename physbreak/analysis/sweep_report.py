@@ -1,6 +1,7 @@
 """``physbreak analyze OUTPUT/index.h5``: a sweep's finished tasks as one table
 per model, the seeds of each (size, temperature) point combined, with Binder
-crossings and plots per model.
+crossings and plots per model; with ``--fss``, finite-size scaling per model
+over all the tasks of each size (:func:`sweep_fss`).
 
 Seeds are independent runs of the same point, so a combined value is the mean
 over seeds and its error ``sqrt(sum err_s^2) / n_seeds``; the jackknife
@@ -49,17 +50,11 @@ def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") 
         "binder", "plots"} per model]}``, each model's entry shaped like
         :func:`~physbreak.analysis.report.analyze_run`'s result.
     """
-    index = Path(index)
-    with open_file(index) as f:
-        names, models, done = f["name"].asstr()[:], f["model"].asstr()[:], f["complete"][:]
+    models, done, systems = read_sweep(index)
     points: dict[tuple, list[dict]] = {}
-    for name, model, finished in zip(names, models, done):
-        if not finished:
-            continue
-        _, systems = read_run(index.parent / "tasks" / f"{name}.h5")
-        for system in systems:
-            for row in thermodynamics(system, order, discard):
-                points.setdefault((model, row["system"], row["temperature"]), []).append(row)
+    for model, system in systems:
+        for row in thermodynamics(system, order, discard):
+            points.setdefault((model, row["system"], row["temperature"]), []).append(row)
     results = []
     for model in dict.fromkeys(models):  # grid order
         rows = sorted((combine_seeds(rs) for (m, _, _), rs in points.items() if m == model),
@@ -74,7 +69,37 @@ def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") 
         complete = bool(all(d for d, m in zip(done, models) if m == model))
         results.append({"file": f"{index} [{model}]", "complete": complete, "rows": rows,
                         "binder": binder, "plots": plots})
-    return {"index": str(index), "tasks": len(names), "finished": int(done.sum()), "models": results}
+    return {"index": str(index), "tasks": len(models), "finished": int(done.sum()), "models": results}
+
+
+def read_sweep(index) -> tuple[np.ndarray, np.ndarray, list]:
+    """``(model per task, finished per task, [(model, system) of every finished task])``."""
+    index = Path(index)
+    with open_file(index) as f:
+        names, models, done = f["name"].asstr()[:], f["model"].asstr()[:], f["complete"][:]
+    systems = []
+    for name, model, finished in zip(names, models, done):
+        if finished:
+            systems += [(model, s) for s in read_run(index.parent / "tasks" / f"{name}.h5")[1]]
+    return models, done, systems
+
+
+def sweep_fss(index, discard: int = 0, points: int = 161, plots_dir=None, min_size: float = 0.0) -> dict:
+    """Finite-size scaling per model of a sweep (:func:`~physbreak.analysis.fss.fss_of_sizes`):
+    per size one multiple histogram over every finished task, all temperatures
+    and seeds; ``{model: result}``, plots in ``plots_dir/<model>/``."""
+    from physbreak.analysis.fss import fss_of_sizes, linear_size, system_runs
+
+    per_model: dict[str, dict] = {}
+    for model, system in read_sweep(index)[2]:
+        runs, betas = system_runs(system, discard)
+        entry = per_model.setdefault(model, {}).setdefault(linear_size(system), ([], [], system.n_sites))
+        entry[0].extend(runs)
+        entry[1].extend(betas)
+    return {model: fss_of_sizes({L: (runs, np.asarray(betas), n) for L, (runs, betas, n) in sizes.items()},
+                                f"{index} [{model}]", points,
+                                None if plots_dir is None else Path(plots_dir) / model, min_size)
+            for model, sizes in per_model.items()}
 
 
 def format_sweep(result: dict) -> str:
