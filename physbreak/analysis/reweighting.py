@@ -78,8 +78,9 @@ class Reweighting:
             grad = counts - (p / total).sum(1)
             return value, grad[1:]
 
-        start = np.zeros(K - 1) if log_z is None else (log_z - self.betas * E.mean() - log_z[0]
-                                                       + self.betas[0] * E.mean())[1:]
+        # the shifted ln Z_k are ln Z_k + beta_k <E> (up to a constant): the start of a jackknife solve
+        start = np.zeros(K - 1) if log_z is None else (log_z + self.betas * E.mean() - log_z[0]
+                                                       - self.betas[0] * E.mean())[1:]
         res = minimize(objective, start, jac=True, method="BFGS", options={"gtol": 1e-8 * len(E)})
         lz = np.concatenate([[0.0], res.x]) - self.betas * E.mean()
         return lz - lz[0]
