@@ -130,9 +130,7 @@ def parse(text: str) -> RunConfig:
         step=_positive(smp.get("step", 1.0), "sampler.step"),
         start=smp.choice("start", ("random", "ordered"), "random"),
         flush_seconds=_number(smp.get("flush_seconds", 10.0), "sampler.flush_seconds"))
-    device = top.get("device", "cpu")
-    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
-        raise ConfigError("device", device, "'cpu', 'cuda' or 'cuda:N'")
+    device = device_of(top)
     seed = top.integer("seed", 0, minimum=0)
     output = top.get("output", "run.h5")
     if not isinstance(output, str) or not output:
@@ -234,3 +232,19 @@ def _bool(value, field):
     if not isinstance(value, bool):
         raise ConfigError(field, value, "true or false")
     return value
+
+
+def device_of(top: Section) -> str:
+    """A config's ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"cuda:N"``."""
+    device = top.get("device", "cpu")
+    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
+        raise ConfigError("device", device, "'cpu', 'cuda' or 'cuda:N'")
+    return device
+
+
+def check_device(device: str):
+    """Before a run starts: a ConfigError when ``device`` asks for CUDA and there is none."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("device", device, "'cpu' (no CUDA device is available)")

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from physbreak import config as config_mod
 from physbreak.config import RunConfig
-from physbreak.errors import ConfigError, OutputExistsError, ResumeError
+from physbreak.errors import OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
 from physbreak.lattice import build
 from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard
@@ -90,8 +90,7 @@ def simulate(cfg: RunConfig, out=None, resume: bool = False, progress: bool | No
         ResumeError: resuming a file written from a different config.
     """
     out = Path(out or cfg.output)
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("device", cfg.device, "'cpu' (no CUDA device is available)")
+    config_mod.check_device(cfg.device)
     if resume and out.exists():
         _check_same_config(out, cfg)
     elif out.exists():

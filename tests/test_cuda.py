@@ -168,3 +168,12 @@ def test_perovskite_run_on_the_device_writes_a_complete_file(tmp_path):
     with h5py.File(out) as f:
         assert f.attrs["complete"] and f.attrs["stages_done"] == 3
         assert np.isfinite(f["polarization"][()]).all() and np.isfinite(f["mean_modes"][()]).all()
+
+
+def test_structures_benchmark_config_on_the_device(tmp_path):
+    from physbreak.structpred.benchmark import parse, run
+
+    text = (f'kind = "structures"\noutput = "{tmp_path / "out"}"\ndevice = "{DEVICE}"\nbreakers = ["sbs"]\n'
+            'datasets = ["batio3"]\n[batio3]\nparents = "T"\ntrain = 2\ntest = 1\nepochs = 1\n')
+    report = run(parse(text)).read_text()
+    assert "| sbs |" in report

@@ -217,3 +217,21 @@ def test_shipped_structure_configs_parse():
     cfg = parse((root / "structures_benchmark.toml").read_text())
     assert set(cfg["breakers"]) == set(BREAKERS) and cfg["datasets"] == ["molecules", "glazer", "batio3"]
     assert [f.name for f in load(root / "structures_dataset.toml").families] == ["molecules", "glazer", "batio3"]
+
+
+def test_structures_config_device(tmp_path):
+    """`device` in a structures config: validated when parsed; CUDA asked for
+    where there is none is refused before anything is written."""
+    import torch
+
+    from physbreak.errors import ConfigError
+    from physbreak.structpred.benchmark import parse, run
+
+    text = f'kind = "structures"\noutput = "{tmp_path / "out"}"\nbreakers = ["none"]\ndatasets = ["batio3"]\n'
+    assert parse(text)["device"] == "cpu"
+    with pytest.raises(ConfigError, match="device = 'tpu' is not allowed"):
+        parse(text + 'device = "tpu"\n')
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            run(parse(text + 'device = "cuda"\n'))
+        assert not (tmp_path / "out").exists()

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak.config import Section, positive_number, read_toml
+from physbreak.config import Section, check_device, device_of, positive_number, read_toml
 from physbreak.io.hdf5 import create_file
 from physbreak.errors import ConfigError
 from physbreak.systems.perovskite import GPA, EffectiveHamiltonian, load_parameters
@@ -88,9 +88,7 @@ def parse(text: str) -> PerovskiteRunConfig:
                                                "replicas", "schedule", "dynamics"))
     if top.get("kind") != "perovskite":
         raise ConfigError("kind", top.get("kind"), "'perovskite'")
-    device = top.get("device", "cpu")
-    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
-        raise ConfigError("device", device, "'cpu', 'cuda' or 'cuda:N'")
+    device = device_of(top)
     material = str(top.get("material", "BaTiO3_ZVR1995"))
     load_parameters(material)  # clear error for an unknown material, before anything is written
     pressure = top.get("pressure_gpa", None)
@@ -160,8 +158,7 @@ def _checkpoint(f, state, gen):
 def run(cfg: PerovskiteRunConfig, out=None, resume: bool = False, progress: bool | None = None) -> Path:
     """Run (or continue) the schedule; returns the HDF5 path."""
     path = Path(out or cfg.output)
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("device", cfg.device, "'cpu' (no CUDA device is available)")
+    check_device(cfg.device)
     params = load_parameters(cfg.material)
     ham = EffectiveHamiltonian(params, cfg.size, cfg.pressure_gpa, cfg.device)
     gen = torch.Generator(device=ham.device).manual_seed(cfg.seed)

@@ -6,6 +6,7 @@ Config::
     kind = "structures"
     seed = 0
     output = "structures_benchmark"        # folder: results/*.json, report.md
+    device = "cpu"                         # or "cuda", "cuda:N"
     breakers = ["none", "sbs", "sympe", "noise", "baseline", "canonical"]
     datasets = ["batio3", "molecules", "glazer"]
 
@@ -38,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from physbreak.config import Section, _number, read_toml
+from physbreak.config import Section, _number, check_device, device_of, read_toml
 from physbreak.errors import ConfigError
 from physbreak.structpred.train import BREAKERS, evaluate, train
 
@@ -57,7 +58,7 @@ def is_structures_config(text: str) -> bool:
 
 def parse(text: str) -> dict:
     raw = read_toml(text)
-    top = Section(raw, "", ("kind",), ("seed", "output", "breakers", "datasets") + DATASETS)
+    top = Section(raw, "", ("kind",), ("seed", "output", "device", "breakers", "datasets") + DATASETS)
     breakers = top.get("breakers", list(BREAKERS))
     breakers = breakers if isinstance(breakers, list) else [breakers]
     for b in breakers:
@@ -69,7 +70,7 @@ def parse(text: str) -> dict:
         if d not in DATASETS:
             raise ConfigError("datasets", d, f"a list of {', '.join(DATASETS)}")
     cfg = {"seed": top.integer("seed", 0, minimum=0), "output": str(top.get("output", "structures_benchmark")),
-           "breakers": breakers, "datasets": datasets}
+           "device": device_of(top), "breakers": breakers, "datasets": datasets}
     for name, defaults in DEFAULTS.items():
         sec = Section(top.get(name, {}), name, (), tuple(defaults))
         opts = {k: sec.integer(k, v, minimum=1) for k, v in defaults.items() if isinstance(v, int)}
@@ -108,6 +109,7 @@ def datasets(name: str, cfg: dict) -> tuple[list, list]:
 
 
 def run(cfg: dict, progress=None) -> Path:
+    check_device(cfg["device"])
     out = Path(cfg["output"])
     (out / "results").mkdir(parents=True, exist_ok=True)
     results = {}
@@ -121,7 +123,7 @@ def run(cfg: dict, progress=None) -> Path:
                 results[name, breaker] = json.loads(path.read_text())
                 continue
             model, seconds = train(breaker, train_set, cfg[name]["epochs"], cfg["seed"], desc=f"{name} {breaker}",
-                                   **extra)
+                                   device=cfg["device"], **extra)
             results[name, breaker] = {"train_seconds": seconds, "rows": evaluate(model, test_set, cfg["seed"])}
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(results[name, breaker], indent=1))

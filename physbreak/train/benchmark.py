@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak.config import Section, read_toml
+from physbreak.config import Section, check_device, device_of, read_toml
 from physbreak.errors import ConfigError
 from physbreak.groundstate.dataset import DatasetConfig, build_dataset
 from physbreak.groundstate.dataset import parse as parse_dataset
@@ -70,9 +70,7 @@ def parse(text: str) -> TrainConfig:
         if m not in STRATEGIES:
             raise ConfigError("models", m, f"a list of {', '.join(STRATEGIES)}")
     tr = Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
-    device = top.get("device", "cpu")
-    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
-        raise ConfigError("device", device, "'cpu', 'cuda' or 'cuda:N'")
+    device = device_of(top)
     ds = parse_dataset(_dataset_toml(raw))
     lr = tr.get("lr", 3e-3)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
@@ -166,8 +164,7 @@ def run(cfg: TrainConfig, progress: bool | None = None) -> dict:
     out = Path(cfg.output)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("device", cfg.device, "'cpu' (no CUDA device is available)")
+    check_device(cfg.device)
     data = Path(cfg.dataset_path)
     build_dataset(cfg.dataset, data, resume=True, progress=progress)
     records = read_problems(data)
