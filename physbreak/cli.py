@@ -6,7 +6,7 @@
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
     physbreak train CONFIG.toml                              # spin ground states, or kind = "structures"
     physbreak predict CHECKPOINT DATA.h5 [--out FILE] [--split NAME]
-    physbreak sweep CONFIG.toml [--scheduler ADDRESS]          # grid of runs on dask.distributed
+    physbreak sweep CONFIG.toml [--scheduler ADDRESS] [--status]   # grid of runs on dask.distributed
 
 Bad input (a :class:`~physbreak.errors.PhysbreakError`) is printed as one
 line on stderr with exit code 2.
@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("config", help="TOML sweep config (kind = \"sweep\", a [grid] table)")
     sw.add_argument("--scheduler", help="address of a running dask scheduler (default: a LocalCluster)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--status", action="store_true", help="list what is finished, started and pending; run nothing")
     d = sub.add_parser("demo", help="symmetry breaking demo: Neel states of antiferromagnets, "
                                      "every breaker strategy")
     d.add_argument("--steps", type=int, default=200, help="training steps per model (default 200)")
@@ -148,8 +149,11 @@ def main(argv=None) -> int:
             print(f"wrote {out}")
         elif args.command == "sweep":
             from physbreak.config import load_text
-            from physbreak.sweep import parse as parse_sweep, run_sweep
+            from physbreak.sweep import parse as parse_sweep, run_sweep, sweep_status
 
+            if args.status:
+                print(sweep_status(parse_sweep(load_text(args.config))))
+                return 0
             result = run_sweep(parse_sweep(load_text(args.config)), args.scheduler,
                                progress=False if args.quiet else None)
             print(f"{result['done']} tasks run, {result['skipped']} already finished; index {result['index']}")

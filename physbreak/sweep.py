@@ -177,6 +177,18 @@ def write_index(cfg: SweepConfig) -> Path:
     return out
 
 
+def sweep_status(cfg: SweepConfig) -> str:
+    """What a sweep has done: per task finished (its file), started (a part
+    left by an interrupted or running attempt) or pending; the unfinished listed."""
+    folder = cfg.output / "tasks"
+    state = {t.name: "finished" if (folder / f"{t.name}.h5").exists() else
+             "started" if (folder / f"{t.name}.h5.part").exists() else "pending" for t in cfg.tasks}
+    counts = {k: sum(v == k for v in state.values()) for k in ("finished", "started", "pending")}
+    lines = [f"{cfg.output}: {len(cfg.tasks)} tasks, " + ", ".join(f"{n} {k}" for k, n in counts.items())]
+    lines += [f"  {kind:8} {name}" for name, kind in state.items() if kind != "finished"]
+    return "\n".join(lines)
+
+
 def run_sweep(cfg: SweepConfig, scheduler: str | None = None, progress: bool | None = None) -> dict:
     """Run the unfinished tasks; ``{"index": path, "done": n, "skipped": n, "failed": {name: error}}``."""
     from distributed import Client, LocalCluster, as_completed

@@ -100,6 +100,11 @@ def test_killed_worker_loses_no_finished_task_and_the_rerun_completes_the_rest(t
     for name in first:  # whole files only: written as .part, renamed when complete
         _, systems = read_run(tmp_path / "out" / "tasks" / name)
         assert systems[0].attrs["complete"]
+    r = sweep(cfg, "--status")  # lists, runs nothing
+    parts = len(list((tmp_path / "out" / "tasks").glob("*.h5.part")))
+    assert r.returncode == 0 and finished(tmp_path) == first
+    assert f"48 tasks, {len(first)} finished, {parts} started, {48 - len(first) - parts} pending" in r.stdout
+    assert r.stdout.count("\n") == 1 + 48 - len(first)
     r = sweep(cfg)
     assert r.returncode == 0, r.stderr
     assert f"{48 - len(first)} tasks run, {len(first)} already finished" in r.stdout
