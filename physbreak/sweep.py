@@ -11,7 +11,7 @@ raise are retried (``retries``) and then reported; the others go on.
 The cluster: a :class:`~distributed.LocalCluster` (one single-threaded worker
 process per core) by default, or any running scheduler by address
 (``--scheduler tcp://host:8786``), e.g. one started by dask-jobqueue on
-Slurm or PBS (docs/sweeps.md).
+Slurm or PBS (docs/monte-carlo.md, "Sweeps").
 """
 
 from __future__ import annotations

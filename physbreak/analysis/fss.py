@@ -182,7 +182,7 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
         raise ConfigError("--fss", f"{source} with {len(per_size)} sizes",
                           "data with >= 3 sizes (a finite-size scaling fit needs >= 3)")
     sizes = sorted(per_size)
-    fitted(sizes, min_size)  # a bad min_size fails before the reweighting
+    used = fitted(sizes, min_size)  # a bad min_size fails before the reweighting
     tables, curves = [], []
     for L in tqdm(sizes, desc="reweighting", unit="size", disable=None, leave=False):
         runs, betas, n_sites = per_size[L]
@@ -192,7 +192,7 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
         tables.append(peaks(rw, n_sites, grid))
         curves.append((grid, observables(rw.averages(grid), grid, n_sites)))
     fit = fss_fit(sizes, tables, min_size)
-    result = {"sizes": sizes, "peaks": tables, "fit": fit, "fitted": fitted(sizes, min_size).tolist()}
+    result = {"sizes": sizes, "peaks": tables, "fit": fit, "fitted": used.tolist()}
     if plots is not None:
         result["plots"] = _plot(plots, sizes, tables, curves, fit, result["fitted"])
     return result
