@@ -15,8 +15,9 @@ import time
 
 import torch
 
-from physbreak.structpred.batio3 import make_dataset
-from physbreak.structpred.train import BREAKERS, StructurePredictor, breaker_irreps_of
+from physbreak.problems.batio3 import make_dataset
+from physbreak.learn.structure import STRUCTURE_BREAKERS as BREAKERS
+from physbreak.learn.structure import StructurePredictor, breaker_irreps_of
 
 
 def rates(breaker, device, problems, args) -> dict:
@@ -27,7 +28,7 @@ def rates(breaker, device, problems, args) -> dict:
     train, infer = [], []
     for _ in range(args.repeats):  # best of repeats: the machine's noise is one-sided
         start = time.perf_counter()
-        model.fit(problems, args.epochs)
+        model.fit(problems, epochs=args.epochs, progress=False)
         if device == "cuda":
             torch.cuda.synchronize()
         train.append(args.epochs * len(problems) / (time.perf_counter() - start))

@@ -14,8 +14,9 @@ import time
 import numpy as np
 import torch
 
-from physbreak.groundstate.families import generate
-from physbreak.train.spin_models import STRATEGIES, make_predictor
+from physbreak.problems.spin_families import generate
+from physbreak.learn.spin import MODELS as STRATEGIES
+from physbreak.learn.spin import make_predictor
 
 
 def main():
@@ -30,9 +31,9 @@ def main():
     rates = {}
     for strategy in STRATEGIES:
         model = make_predictor(strategy, problems, hidden=32, layers=12)
-        model.fit(problems[:16], epochs=1)  # warm-up: caches, first-call costs
+        model.fit(problems[:16], epochs=1, progress=False)  # warm-up: caches, first-call costs
         start = time.perf_counter()
-        model.fit(problems, epochs=args.epochs)
+        model.fit(problems, epochs=args.epochs, progress=False)
         rates[strategy] = args.problems * args.epochs / (time.perf_counter() - start)
     base = rates["none"]
     print(f"training throughput, 4x4 J1-J2 problems, 1 thread, {args.epochs} epochs of {args.problems}")

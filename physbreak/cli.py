@@ -4,8 +4,8 @@
     physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N] [--fss [--fss-min-size L]]   # any physbreak file
     physbreak demo [--steps N] [--json]
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
-    physbreak train CONFIG.toml                              # spin ground states, or kind = "structures"
-    physbreak predict CHECKPOINT DATA.h5 [--out FILE] [--split NAME]
+    physbreak train CONFIG.toml [--quiet]                    # spin ground states, or kind = "structures"
+    physbreak predict CHECKPOINT INPUT [--out FILE] [--split NAME] [--target GROUP] [--variants one|all]
     physbreak sweep CONFIG.toml [--scheduler ADDRESS] [--status]   # grid of runs on dask.distributed
 
 Bad input (a :class:`~physbreak.errors.PhysbreakError`) is printed as one
@@ -65,11 +65,17 @@ def _parser() -> argparse.ArgumentParser:
                                      "structures); write the benchmark report")
     t.add_argument("config", help="TOML training config ([[family]] dataset tables, or kind = \"structures\")")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    pr = sub.add_parser("predict", help="predict ground states of a dataset with a checkpoint")
+    pr = sub.add_parser("predict", help="predict symmetry-broken ground states with a trained model")
     pr.add_argument("checkpoint", help="a .pt file written by `physbreak train`")
-    pr.add_argument("data", help="an HDF5 file written by `physbreak groundstates`")
-    pr.add_argument("--out", help="output HDF5 file (default: DATA-stem_predictions.h5)")
-    pr.add_argument("--split", help="only records of this split")
+    pr.add_argument("data", help="a dataset .h5 (`physbreak groundstates`), a structure file ase reads "
+                    "(cif, extxyz, POSCAR, ...) or a spin couplings file (.toml, .txt, .h5)")
+    pr.add_argument("--out", help="output file (default: INPUT-stem_predictions.h5, or INPUT-stem_TARGET.ext "
+                    "for structure files; any extension ase writes)")
+    pr.add_argument("--split", help="dataset inputs: only records of this split")
+    pr.add_argument("--target", help="structure files: the target group (space-group symbol or number, or a "
+                    "point group for molecules)")
+    pr.add_argument("--variants", default="one", choices=("one", "all"),
+                    help="structure files: the prediction only, or every domain variant (default one)")
     pr.add_argument("--device", default="cpu", help="torch device (default cpu)")
     sw = sub.add_parser("sweep", help="a grid of models x sizes x temperatures x seeds as dask tasks, one "
                         "HDF5 file each; finished tasks are skipped when it runs again")
@@ -86,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _demo(args) -> str:
     from physbreak.errors import ConfigError
-    from physbreak.train.neel_demo import STRATEGIES, run
+    from physbreak.learn.neel_demo import STRATEGIES, run
 
     if args.steps < 1:
         raise ConfigError("--steps", args.steps, "an integer >= 1")
@@ -121,7 +127,7 @@ def _fss_json(result: dict) -> dict:
 
 
 def _dataset_summary(path) -> dict:
-    from physbreak.io.problems import read_problems
+    from physbreak.problems.store import read_problems
 
     groups: dict = {}
     for _, split, p in read_problems(path):
@@ -137,8 +143,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "simulate":
             from physbreak.config import load
-            from physbreak.dynamics import perovskite_run
-            from physbreak.simulate import simulate
+            from physbreak.workflows import perovskite_run
+            from physbreak.workflows.simulate import simulate
 
             text = Path(args.config).read_text() if Path(args.config).is_file() else ""
             progress = False if args.quiet else None
@@ -149,7 +155,7 @@ def main(argv=None) -> int:
             print(f"wrote {out}")
         elif args.command == "sweep":
             from physbreak.config import load_text
-            from physbreak.sweep import parse as parse_sweep, run_sweep, sweep_status
+            from physbreak.workflows.sweep import parse as parse_sweep, run_sweep, sweep_status
 
             if args.status:
                 print(sweep_status(parse_sweep(load_text(args.config))))
@@ -166,31 +172,21 @@ def main(argv=None) -> int:
         elif args.command == "demo":
             print(_demo(args))
         elif args.command == "groundstates":
-            from physbreak.groundstate.dataset import build_dataset, load as load_dataset
+            from physbreak.workflows.dataset import build_dataset, load as load_dataset
 
             cfg = load_dataset(args.config)
             out = build_dataset(cfg, args.out, args.resume, progress=False if args.quiet else None)
             print(f"wrote {out}")
         elif args.command == "train":
-            from physbreak.structpred import benchmark as structures
-            from physbreak.train.benchmark import load as load_train, run
+            from physbreak.workflows.train import load as load_train, run
 
-            text = Path(args.config).read_text() if Path(args.config).is_file() else ""
-            if structures.is_structures_config(text):
-                print(f"wrote {structures.run(structures.parse(text))}")
-            else:
-                cfg = load_train(args.config)
-                run(cfg, progress=False if args.quiet else None)
-                print(f"wrote {cfg.output}/report.md")
+            print(f"wrote {run(load_train(args.config), progress=False if args.quiet else None)}")
         elif args.command == "predict":
-            from physbreak.train.predict import predict_file
+            from physbreak.workflows.predict import predict_file
 
-            for path in (args.checkpoint, args.data):
-                if not Path(path).exists():
-                    from physbreak.errors import ConfigError
-
-                    raise ConfigError("predict", path, "an existing file")
-            print(f"wrote {predict_file(args.checkpoint, args.data, args.out, args.split, args.device)}")
+            for path, what in predict_file(args.checkpoint, args.data, args.out, args.split, args.device,
+                                           args.target, args.variants):
+                print(f"wrote {path} ({what})")
         else:
             from physbreak.analysis.report import analyze_run, format_report
 
@@ -219,7 +215,7 @@ def main(argv=None) -> int:
                 result = analyze_sweep(path, plots, args.discard, args.order)
                 print(json.dumps(result, indent=1) if args.json else format_sweep(result))
             elif kind == "predictions":
-                from physbreak.train.predict import format_predictions, summarise_predictions
+                from physbreak.workflows.predict import format_predictions, summarise_predictions
 
                 result = summarise_predictions(path)
                 print(json.dumps(result, indent=1) if args.json else format_predictions(result))

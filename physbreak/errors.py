@@ -40,3 +40,28 @@ class ResumeError(PhysbreakError):
     """A run cannot be resumed: the file holds a different configuration, or
     was not written by ``simulate``.  Resume with the same config file, or
     start a new output file."""
+
+
+class CheckpointError(PhysbreakError, ValueError):
+    """A checkpoint cannot be used: not a file, not a physbreak checkpoint,
+    truncated, of a newer version, or carrying pickled objects other than
+    tensors (refused unread: nothing in it runs).  Pass a ``.pt`` file written
+    by ``physbreak train`` or ``Predictor.save``."""
+
+
+class DeviceError(PhysbreakError, ValueError):
+    """A torch device name that torch does not know, or a CUDA device on a
+    machine without one.  Use ``cpu``, ``cuda`` or ``cuda:N``."""
+
+
+class DataError(PhysbreakError, ValueError):
+    """A user data file (structures, couplings) cannot be read or does not
+    describe a valid problem: unreadable by ase, inconsistent atom counts or
+    species, a bond to a site that does not exist.  The message names the file
+    and the field; fix the file."""
+
+
+class SymmetryError(PhysbreakError, ValueError):
+    """A symmetry request that the input does not allow: a target group that is
+    not a subgroup of the input's, a symmetry-breaking set asked of an input
+    with no symmetry to break.  The message names both groups."""

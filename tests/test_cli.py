@@ -142,8 +142,8 @@ def test_unwritable_output_path(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command, module, function, hint", [
-    ("simulate", "physbreak.simulate", "simulate", "continue it with --resume"),
-    ("sweep", "physbreak.sweep", "run_sweep", "finished tasks are kept, run the same command again"),
+    ("simulate", "physbreak.workflows.simulate", "simulate", "continue it with --resume"),
+    ("sweep", "physbreak.workflows.sweep", "run_sweep", "finished tasks are kept, run the same command again"),
 ])
 def test_ctrl_c_says_how_to_continue(tmp_path, capsys, monkeypatch, command, module, function, hint):
     import importlib

@@ -22,7 +22,7 @@ import torch
 
 from physbreak.analysis.exact import ising_torus_energy
 from physbreak.config import parse
-from physbreak.simulate import simulate
+from physbreak.workflows.simulate import simulate
 
 DEVICE = os.environ.get("PHYSBREAK_TEST_DEVICE", "cuda")
 pytestmark = pytest.mark.skipif(DEVICE.startswith("cuda") and not torch.cuda.is_available(),
@@ -79,22 +79,23 @@ def test_torch_multispin_on_the_device_has_the_exact_energy():
 
 @pytest.fixture(scope="module")
 def structures():
-    from physbreak.structpred.batio3 import make_dataset
+    from physbreak.problems.batio3 import make_dataset
 
     return make_dataset("TORC", 2, seed=5)
 
 
 @pytest.mark.parametrize("breaker", ["none", "sbs", "sympe", "noise", "baseline", "canonical"])
 def test_structure_predictor_on_the_device_matches_the_cpu(breaker, structures):
-    from physbreak.structpred.train import BREAKERS, StructurePredictor, breaker_irreps_of, relaxed_error
+    from physbreak.learn.metrics import structure_relaxed_error as relaxed_error
+    from physbreak.learn.structure import STRUCTURE_BREAKERS, StructurePredictor, breaker_irreps_of
 
-    assert breaker in BREAKERS
+    assert breaker in STRUCTURE_BREAKERS
     irreps = breaker_irreps_of(structures)
     cpu = StructurePredictor(breaker, seed=3, breaker_irreps=irreps)
     gpu = StructurePredictor(breaker, seed=3, device=DEVICE, breaker_irreps=irreps)
     for a, b in zip(cpu.predict(structures), gpu.predict(structures)):
         assert np.abs(a - b).max() < ROUND_OFF
-    assert_training_moves(gpu.parameters, lambda: gpu.fit(structures, epochs=2, batch_size=4))
+    assert_training_moves(gpu.net.parameters, lambda: gpu.fit(structures, epochs=2, batch_size=4, progress=False))
     assert all(np.isfinite(y).all() for y in gpu.predict(structures))
     if breaker == "sbs":
         assert relaxed_error(gpu, structures[0], np.random.default_rng(0)) < 1e-4
@@ -102,9 +103,9 @@ def test_structure_predictor_on_the_device_matches_the_cpu(breaker, structures):
 
 @pytest.fixture(scope="module")
 def spin_problems(tmp_path_factory):
-    from physbreak.groundstate.dataset import build_dataset
-    from physbreak.groundstate.dataset import parse as parse_dataset
-    from physbreak.io.problems import read_problems
+    from physbreak.workflows.dataset import build_dataset
+    from physbreak.workflows.dataset import parse as parse_dataset
+    from physbreak.problems.store import read_problems
 
     path = tmp_path_factory.mktemp("gs") / "small.h5"
     build_dataset(parse_dataset('seed = 3\n[[family]]\nname = "uniform"\nsizes = [4]\ncount = 6\n'), path,
@@ -114,9 +115,9 @@ def spin_problems(tmp_path_factory):
 
 @pytest.mark.parametrize("strategy", ["none", "baseline", "noise", "sympe", "canonical", "emlp"])
 def test_spin_predictors_on_the_device_match_the_cpu(strategy, spin_problems):
-    from physbreak.train.spin_models import STRATEGIES, make_predictor
+    from physbreak.learn.spin import MODELS, make_predictor
 
-    assert strategy in STRATEGIES
+    assert strategy in MODELS
     cpu = make_predictor(strategy, spin_problems, 16, 3, "cpu", seed=2)
     gpu = make_predictor(strategy, spin_problems, 16, 3, DEVICE, seed=2)
     with torch.no_grad():  # canonical decodes to discrete pins: compare its network's outputs
@@ -124,7 +125,8 @@ def test_spin_predictors_on_the_device_match_the_cpu(strategy, spin_problems):
                  if strategy == "canonical" else zip(cpu.predict(spin_problems), gpu.predict(spin_problems)))
         for a, b in pairs:
             assert np.abs(a - b).max() < ROUND_OFF
-    assert_training_moves(gpu.net.parameters, lambda: gpu.fit(spin_problems, 2, 4, 3e-3, 0))
+    assert_training_moves(gpu.net.parameters, lambda: gpu.fit(spin_problems, epochs=2, batch_size=4, lr=3e-3,
+                                                               progress=False))
     assert all(np.isfinite(y).all() for y in gpu.predict(spin_problems))
 
 
@@ -161,7 +163,7 @@ def test_perovskite_forces_and_langevin_on_the_device():
 def test_perovskite_run_on_the_device_writes_a_complete_file(tmp_path):
     import h5py
 
-    from physbreak.dynamics import perovskite_run
+    from physbreak.workflows import perovskite_run
 
     text = ('kind = "perovskite"\nseed = 3\nsize = 4\nreplicas = 1\n'
             f'device = "{DEVICE}"\n[schedule]\nhigh = 320.0\nlow = 280.0\nstep = 20.0\n'
@@ -173,7 +175,7 @@ def test_perovskite_run_on_the_device_writes_a_complete_file(tmp_path):
 
 
 def test_structures_benchmark_config_on_the_device(tmp_path):
-    from physbreak.structpred.benchmark import parse, run
+    from physbreak.workflows.train import parse, run
 
     text = (f'kind = "structures"\noutput = "{tmp_path / "out"}"\ndevice = "{DEVICE}"\nbreakers = ["sbs"]\n'
             'datasets = ["batio3"]\n[batio3]\nparents = "T"\ntrain = 2\ntest = 1\nepochs = 1\n')

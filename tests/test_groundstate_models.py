@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from physbreak.groundstate.dataset import build_dataset, parse
-from physbreak.groundstate.families import generate
-from physbreak.io.problems import read_problems
+from physbreak.workflows.dataset import build_dataset, parse
+from physbreak.problems.spin_families import generate
+from physbreak.problems.store import read_problems
 from physbreak.symmetry import SpinHamiltonian, count_automorphisms
-from physbreak.train.benchmark import evaluate_model, load_checkpoint, save_checkpoint
-from physbreak.train.benchmark import parse as parse_train
-from physbreak.train.evaluate import relaxed_error
-from physbreak.train.spin_models import train
+from physbreak.learn import load
+from physbreak.learn.metrics import evaluate_spins, spin_relaxed_error
+from physbreak.learn.spin import train
 
 SMALL = """seed = 3
 [[family]]
@@ -83,7 +82,7 @@ def test_plain_model_cannot_break_zero_field_symmetry(family):
     problems = [generate(family, 4 if family != "maxcut" else 10, rng,
                          {"field_probability": 0.0, "field": 0.0}) for _ in range(6)]
     model, _ = train("none", problems, epochs=3)
-    rows = evaluate_model(model, "none", problems)
+    rows = evaluate_spins(model, problems)
     assert all(not r["exact"] for r in rows)
     for p, y in zip(problems, model.predict(problems)):
         group = p.symmetry_group()
@@ -98,29 +97,26 @@ def test_canonical_model_breaks_and_is_relaxed_equivariant():
     rng = np.random.default_rng(6)
     problems = [generate("maxcut", 10, rng, {"graphs": ["cycle", "petersen", "circulant"]}) for _ in range(12)]
     model, _ = train("canonical", problems, epochs=30, layers=8)
-    rows = evaluate_model(model, "canonical", problems, relaxed_samples=3)
+    rows = evaluate_spins(model, problems, relaxed_samples=3)
     assert max(r["relaxed_error"] for r in rows) < 1e-5
     assert np.mean([r["exact"] for r in rows]) > 0.5
     baseline, _ = train("baseline", problems, epochs=3)
-    errs = [relaxed_error(baseline.predict, p, (p.symmetry_group().realisations["perm"],
-                                                 p.symmetry_group().realisations["sign"]),
-                          np.random.default_rng(0)) for p in problems[:3]]
+    errs = [spin_relaxed_error(baseline.predict, p, p.group_arrays(), np.random.default_rng(0)) for p in problems[:3]]
     assert max(errs) > 1e-3  # the non-equivariant baseline is not relaxed-equivariant
 
 
 def test_checkpoint_round_trip_and_predict_cli(small_dataset, tmp_path):
     problems = [p for _, _, p in read_problems(small_dataset)]
-    cfg = parse_train(SMALL + "\n")
-    for strategy in ("canonical", "emlp"):
-        train_set = problems if strategy == "canonical" else [p for p in problems if p.family == "uniform"]
+    for strategy in ("canonical", "emlp", "none", "noise", "sympe", "baseline"):
+        train_set = problems if strategy != "emlp" else [p for p in problems if p.family == "uniform"]
         model, _ = train(strategy, train_set, epochs=2, layers=4)
         ckpt = tmp_path / f"{strategy}.pt"
-        save_checkpoint(ckpt, model, strategy, cfg, "x")
+        model.save(ckpt)
         torch.load(ckpt, weights_only=True)  # safe loading works
-        again, meta = load_checkpoint(ckpt, train_set[0])
-        assert meta["strategy"] == strategy
+        again = load(ckpt)
+        assert again.kind == model.kind and again.breaker.name == model.breaker.name
         a, b = model.predict(train_set), again.predict(train_set)
-        assert all(np.allclose(x, y) for x, y in zip(a, b))
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))  # bit-identical, random breakers included
     out = tmp_path / "pred.h5"
     r = subprocess.run(["physbreak", "predict", str(tmp_path / "canonical.pt"), str(small_dataset),
                         "--out", str(out)], capture_output=True, text=True)
@@ -152,7 +148,7 @@ def test_bad_dataset_and_training_configs(tmp_path, capsys, command, text, fragm
 
 
 def test_choose_pins_grows_from_the_frontier_and_breaks_ties_canonically():
-    from physbreak.train.pinning import choose_pins, first_pins, lowest_first
+    from physbreak.relaxed.pinning import choose_pins, first_pins, lowest_first
 
     ring = np.zeros((6, 6), bool)
     for i in range(6):
@@ -183,6 +179,6 @@ def test_pinning_decoder_breaks_j1j2_symmetry_and_is_relaxed_equivariant():
     rng = np.random.default_rng(8)
     problems = [generate("uniform", 4, rng, {"field_probability": 0.0, "anisotropy": 0.0}) for _ in range(24)]
     model, _ = train("canonical", problems[:16], epochs=25, layers=6)
-    rows = evaluate_model(model, "canonical", problems[16:], relaxed_samples=4)
+    rows = evaluate_spins(model, problems[16:], relaxed_samples=4)
     assert max(r["relaxed_error"] for r in rows) < 1e-5
     assert np.mean([r["exact"] for r in rows]) >= 0.75

@@ -9,7 +9,7 @@ from physbreak.config import parse
 from physbreak.errors import OutputExistsError
 from physbreak.io import SCHEMA_VERSION, read_run
 from physbreak.io.hdf5 import create_file
-from physbreak.simulate import simulate
+from physbreak.workflows.simulate import simulate
 
 CONFIG = """seed = 5
 [lattice]
@@ -66,7 +66,7 @@ def test_same_seed_same_numbers_different_seed_different(tmp_path):
 
 
 def test_spin_glass_disorder_is_seeded_per_system():
-    from physbreak.simulate import build_model
+    from physbreak.workflows.simulate import build_model
 
     cfg = parse(CONFIG.replace('kind = "heisenberg"\nJ = [-1.0]',
                                'kind = "ising"\nJ = [1.5]\ndisorder = "pm"\ndisorder_seed = 4'))

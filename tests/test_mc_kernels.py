@@ -181,7 +181,7 @@ def test_simulate_records_the_kernel_it_picked(tmp_path):
     the compiled path reproduces the exact energy of a 4 x 4 torus."""
     from physbreak.config import parse
     from physbreak.io import read_run
-    from physbreak.simulate import simulate
+    from physbreak.workflows.simulate import simulate
 
     text = ('seed = 3\n[lattice]\nkind = "square"\nsizes = [4]\n[model]\nkind = "{kind}"\n'
             '[temperatures]\nvalues = [2.5]\n[sampler]\nthermalization = 200\nsamples = 5000\nreplicas = 4\n')

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from ase.build import molecule
 
-from physbreak.structpred.symmetry import molecule_operations
+from physbreak.symmetry.operations import molecule_operations
 from physbreak.symmetry.point_groups import identify
 
 pytest.importorskip("tblite")
@@ -94,7 +94,7 @@ def test_breaking_tensor_for_a_centrosymmetric_target_has_exactly_that_stabilize
 
 @pytest.fixture(scope="module")
 def small_problems():
-    from physbreak.structpred.molecules import problems
+    from physbreak.problems.molecules import problems
 
     rng = np.random.default_rng(0)
     cases = [M.family_case("ax3", "NH3"), M.family_case("c4x4", "C4H4")]
@@ -102,7 +102,7 @@ def small_problems():
 
 
 def test_molecule_problems_hold_every_ground_state_image(small_problems):
-    from physbreak.structpred.symmetry import orbit
+    from physbreak.symmetry.operations import orbit
 
     for p in small_problems:
         assert len(p.targets) == 2  # pyramid up/down; the two rectangles
@@ -112,7 +112,8 @@ def test_molecule_problems_hold_every_ground_state_image(small_problems):
 
 
 def test_plain_network_keeps_the_saddle_symmetry_and_sbs_breaks_it(small_problems):
-    from physbreak.structpred.train import StructurePredictor, evaluate, species_of
+    from physbreak.learn.metrics import evaluate_structures as evaluate
+    from physbreak.learn.structure import StructurePredictor, species_of
 
     species = species_of(small_problems)
     plain = StructurePredictor("none", species=species, seed=0)
@@ -127,8 +128,8 @@ def test_plain_network_keeps_the_saddle_symmetry_and_sbs_breaks_it(small_problem
 
 
 def test_molecule_family_records_keep_the_xtb_ground_energy(tmp_path):
-    from physbreak.groundstate.dataset import build_dataset, parse
-    from physbreak.io.problems import read_structures
+    from physbreak.workflows.dataset import build_dataset, parse
+    from physbreak.problems.store import read_structures
 
     cfg = parse('[[family]]\nname = "molecules"\ncount = 2\n[family.params]\n'
                 'molecules = ["ax2:H2O", "raised:NH3:flatten"]\n')

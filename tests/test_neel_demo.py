@@ -4,7 +4,7 @@ L x L tori, L = 4..8) to 100% exact, while a plain E-MLP stays at m = 0."""
 
 import pytest
 
-from physbreak.train.neel_demo import evaluate, neel_task, run
+from physbreak.learn.neel_demo import evaluate, neel_task, run
 
 
 def test_relaxed_emlp_learns_neel_states_plain_emlp_cannot():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from physbreak.lattice import build
-from physbreak.models import RelaxedCanonicalizationModel
+from physbreak.nn import RelaxedCanonicalizationModel
 from physbreak.nn import EMLP, RelaxedEMLP
 from physbreak.nn.basis import nullspace_basis, orbit_basis
 from physbreak.relaxed import (Canonicalizer, NoiseInjection, RelaxedCanonicalization,

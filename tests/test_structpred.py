@@ -3,10 +3,13 @@
 import numpy as np
 import pytest
 
-from physbreak.structpred.batio3 import INTENDED, make_dataset
-from physbreak.structpred.symmetry import orbit
-from physbreak.structpred.train import (BREAKERS, StructurePredictor, breaker_irreps_of, breaking_set, evaluate,
-                                       relaxed_error)
+from physbreak.problems.batio3 import INTENDED, make_dataset
+from physbreak.symmetry.operations import orbit
+from physbreak.learn.metrics import evaluate_structures as evaluate
+from physbreak.learn.metrics import structure_relaxed_error as relaxed_error
+from physbreak.learn.structure import STRUCTURE_BREAKERS as BREAKERS
+from physbreak.learn.structure import StructurePredictor, breaker_irreps_of
+from physbreak.relaxed.breakers import breaking_set
 from physbreak.systems.perovskite_structures import space_group
 
 PARENT = {"T": "P4/mmm", "O": "Cmmm", "R": "R-3m", "C": "Pm-3m"}
@@ -115,7 +118,7 @@ def test_glazer_breaker_stabilizer_is_the_tilt_system_group(symbol):
     """Brute force over the input's space group: the operations fixing the
     breaker (axial vectors on the B sites) are exactly those fixing the tilted
     structure, and the stored targets are one orbit."""
-    from physbreak.structpred.glazer import make_problem, per_axis
+    from physbreak.problems.glazer import make_problem, per_axis
     from physbreak.systems.tilts import build
 
     n = len(dict.fromkeys(symbol[::2]))
@@ -134,8 +137,8 @@ def test_glazer_breaker_stabilizer_is_the_tilt_system_group(symbol):
 
 
 def test_plain_network_cannot_tilt_and_sbs_gives_the_tilt_system():
-    from physbreak.structpred.glazer import make_problem
-    from physbreak.structpred.train import species_of
+    from physbreak.problems.glazer import make_problem
+    from physbreak.learn.structure import species_of
 
     problems = [make_problem("a0a0c-", [0.0, 9.0]), make_problem("a+b-b-", [7.0, 10.0])]
     plain = StructurePredictor("none", species=species_of(problems), cutoff=3.5)
@@ -170,7 +173,7 @@ def test_groundstates_writes_structure_families_and_resumes(tmp_path):
 
     import h5py
 
-    from physbreak.io.problems import read_problems, read_structures
+    from physbreak.problems.store import read_problems, read_structures
 
     cfg = tmp_path / "d.toml"
     cfg.write_text(STRUCTURE_DATASET)
@@ -184,7 +187,7 @@ def test_groundstates_writes_structure_families_and_resumes(tmp_path):
     glazer = problems[1]
     assert glazer.breakers.shape == (8, 40, 11) and glazer.targets.shape == (8, 40, 3)
     # a record is exactly what the generator makes
-    from physbreak.structpred.glazer import draw_angles, make_problem
+    from physbreak.problems.glazer import draw_angles, make_problem
 
     ss = np.random.SeedSequence(5, spawn_key=(0, 1, 0))
     again = make_problem("a+b-b-", draw_angles("a+b-b-", np.random.default_rng(ss)))
@@ -210,12 +213,12 @@ def test_groundstates_writes_structure_families_and_resumes(tmp_path):
 def test_shipped_structure_configs_parse():
     from pathlib import Path
 
-    from physbreak.groundstate.dataset import load
-    from physbreak.structpred.benchmark import parse
+    from physbreak.workflows.dataset import load
+    from physbreak.workflows.train import parse
 
     root = Path(__file__).resolve().parents[1] / "simulations"
     cfg = parse((root / "structures_benchmark.toml").read_text())
-    assert set(cfg["breakers"]) == set(BREAKERS) and cfg["datasets"] == ["molecules", "glazer", "batio3"]
+    assert set(cfg.breakers) == set(BREAKERS) and list(cfg.datasets) == ["molecules", "glazer", "batio3"]
     assert [f.name for f in load(root / "structures_dataset.toml").families] == ["molecules", "glazer", "batio3"]
 
 
@@ -225,10 +228,10 @@ def test_structures_config_device(tmp_path):
     import torch
 
     from physbreak.errors import ConfigError
-    from physbreak.structpred.benchmark import parse, run
+    from physbreak.workflows.train import parse, run
 
     text = f'kind = "structures"\noutput = "{tmp_path / "out"}"\nbreakers = ["none"]\ndatasets = ["batio3"]\n'
-    assert parse(text)["device"] == "cpu"
+    assert parse(text).device == "cpu"
     with pytest.raises(ConfigError, match="device = 'tpu' is not allowed"):
         parse(text + 'device = "tpu"\n')
     if not torch.cuda.is_available():

@@ -6,7 +6,7 @@ import torch
 from e3nn import o3
 from e3nn.util.test import assert_equivariant
 
-from physbreak.models.e3nn_structure import StructureGraph, StructureNet
+from physbreak.nn.e3nn_structure import StructureGraph, StructureNet
 from physbreak.systems.perovskite import load_parameters
 from physbreak.systems.perovskite_structures import supercell_atoms
 

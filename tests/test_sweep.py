@@ -12,7 +12,7 @@ import pytest
 
 from physbreak.errors import ConfigError
 from physbreak.io import read_run
-from physbreak.sweep import parse
+from physbreak.workflows.sweep import parse
 
 GRID = """kind = "sweep"
 output = "{out}"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from physbreak.groundstate.enumerate import energies, exact_ground_states
-from physbreak.groundstate.families import _spin_glass
+from physbreak.problems.spin_families import _spin_glass
 from physbreak.mc.tempering import ParallelTempering, ground_state
 
 
@@ -74,7 +74,7 @@ def test_simulate_with_tempering_samples_the_exact_boltzmann_energy(tmp_path):
     from physbreak.config import parse
     from physbreak.errors import ConfigError
     from physbreak.io import read_run
-    from physbreak.simulate import build_model, simulate
+    from physbreak.workflows.simulate import build_model, simulate
 
     text = ('seed = 5\n[lattice]\nkind = "square"\nsizes = [3]\n[model]\nkind = "ising"\ndisorder = "pm"\n'
             '[temperatures]\nvalues = [0.4, 0.7, 1.0, 1.6, 2.5]\n'

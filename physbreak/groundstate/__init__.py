@@ -1,7 +1,6 @@
 """Exact and searched ground states of Ising Hamiltonians."""
 
-from physbreak.groundstate.enumerate import (MAX_SPINS, GroundStates, energies, exact_ground_states,
-                                             neighbour_table)
+from physbreak.groundstate.enumerate import (MAX_SPINS, GroundStates, energies, exact_ground_states)
 from physbreak.groundstate.search import search_ground_states
 
 
@@ -13,4 +12,4 @@ def ground_states(n: int, bonds, J, h=None, exact_limit: int = 30, seed: int = 0
 
 
 __all__ = ["MAX_SPINS", "GroundStates", "energies", "exact_ground_states", "ground_states",
-           "neighbour_table", "search_ground_states"]
+           "search_ground_states"]

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from physbreak.errors import ConfigError
+from physbreak.lattice import neighbour_table
 
 MAX_SPINS = 34
 
@@ -32,23 +33,6 @@ class GroundStates:
     @property
     def truncated(self) -> bool:
         return len(self.states) < self.degeneracy
-
-
-def neighbour_table(n: int, bonds: np.ndarray, J: np.ndarray):
-    """Padded ``(n, z)`` neighbours and couplings (padding: self, coupling 0)."""
-    bonds = np.asarray(bonds, dtype=np.int64).reshape(-1, 2)
-    src = np.concatenate([bonds[:, 0], bonds[:, 1]])
-    dst = np.concatenate([bonds[:, 1], bonds[:, 0]])
-    cpl = np.concatenate([J, J]).astype(np.float64)
-    deg = np.bincount(src, minlength=n)
-    z = max(int(deg.max(initial=0)), 1)
-    nbr = np.tile(np.arange(n)[:, None], (1, z))
-    jn = np.zeros((n, z))
-    order = np.argsort(src, kind="stable")
-    slot = np.arange(len(src)) - np.repeat(np.cumsum(deg) - deg, deg)
-    nbr[src[order], slot] = dst[order]
-    jn[src[order], slot] = cpl[order]
-    return nbr, jn
 
 
 def energies(states: np.ndarray, bonds: np.ndarray, J: np.ndarray, h: np.ndarray) -> np.ndarray:

@@ -7,6 +7,6 @@
 """
 
 from physbreak.lattice.builders import KINDS, build
-from physbreak.lattice.lattice import Lattice, from_edges
+from physbreak.lattice.lattice import Lattice, from_edges, neighbour_table
 
 __all__ = ["KINDS", "Lattice", "build", "from_edges"]

@@ -59,20 +59,20 @@ class Lattice:
 
     def translation_group(self):
         """Lattice translations as site permutations (order ``prod(size)``)."""
-        from physbreak.symmetry.lattice_groups import translation_group
+        from physbreak.lattice.groups import translation_group
 
         return translation_group(self)
 
     def point_group(self):
         """Symmetries fixing site 0, as site permutations with their matrices."""
-        from physbreak.symmetry.lattice_groups import point_group
+        from physbreak.lattice.groups import point_group
 
         return point_group(self)
 
     def space_group(self):
         """All symmetries of the periodic lattice (translations x point group,
         plus the operations that swap sublattices), as site permutations."""
-        from physbreak.symmetry.lattice_groups import space_group
+        from physbreak.lattice.groups import space_group
 
         return space_group(self)
 
@@ -148,3 +148,20 @@ def from_edges(n_sites: int, edges, positions=None, shells=None) -> Lattice:
     labels = np.ones(len(edges), dtype=np.int64) if shells is None else np.asarray(shells)
     groups = tuple(edges[labels == s] for s in range(1, int(labels.max(initial=1)) + 1))
     return Lattice("graph", (n_sites,), np.asarray(positions, dtype=float), groups, periodic=False)
+
+
+def neighbour_table(n: int, bonds: np.ndarray, J: np.ndarray):
+    """Padded ``(n, z)`` neighbours and couplings (padding: self, coupling 0)."""
+    bonds = np.asarray(bonds, dtype=np.int64).reshape(-1, 2)
+    src = np.concatenate([bonds[:, 0], bonds[:, 1]])
+    dst = np.concatenate([bonds[:, 1], bonds[:, 0]])
+    cpl = np.concatenate([J, J]).astype(np.float64)
+    deg = np.bincount(src, minlength=n)
+    z = max(int(deg.max(initial=0)), 1)
+    nbr = np.tile(np.arange(n)[:, None], (1, z))
+    jn = np.zeros((n, z))
+    order = np.argsort(src, kind="stable")
+    slot = np.arange(len(src)) - np.repeat(np.cumsum(deg) - deg, deg)
+    nbr[src[order], slot] = dst[order]
+    jn[src[order], slot] = cpl[order]
+    return nbr, jn

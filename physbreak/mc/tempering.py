@@ -1,8 +1,8 @@
 """Parallel tempering (replica exchange) for Ising Hamiltonians on any graph (numba, CPU).
 
 ``H(s) = -sum_b J_b s_i s_j - sum_i h_i s_i``: spin glasses (Edwards-Anderson
-+-J or Gaussian), frustrated magnets, anything :func:`~physbreak.groundstate.
-enumerate.neighbour_table` describes.  One replica per temperature; each
++-J or Gaussian), frustrated magnets, anything :func:`~physbreak.lattice.neighbour_table`
+describes.  One replica per temperature; each
 round is a sequential Metropolis sweep of every replica followed by exchange
 attempts between neighbouring temperatures (even pairs, then odd pairs on the
 next round), accepted with ``min(1, exp((beta_k - beta_k+1)(E_k - E_k+1)))``
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from physbreak.groundstate.enumerate import neighbour_table
+from physbreak.lattice import neighbour_table
 from physbreak.mc.rng import seed_states, uniform
 
 

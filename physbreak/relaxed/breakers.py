@@ -1,10 +1,20 @@
 """Symmetry breakers: extra inputs ``b`` that let a network leave the symmetry
-of its input ``x``.  One interface, interchangeable in every model::
+of its input ``x``.  One vocabulary for every model and config
+(:data:`BREAKERS`, :func:`make_breaker`), two ways to call a breaker:
 
-    b = breaker(x, generator=None)      # (batch, breaker.dim) float tensor
+    b = breaker(x, generator=None)      # vector inputs: (batch, breaker.dim) float tensor
+    b = breaker.node_features(problem, generator=None, channels=1)   # graphs, structures: (n_nodes, c)
 
 ``breaker.rep`` is the representation ``b`` transforms in (None when there is
-no ``b``); ``breaker.deterministic`` says whether ``b`` is a function of ``x``.
+no ``b``); ``breaker.deterministic`` says whether ``b`` is a function of ``x``;
+``breaker.name`` is its config name.
+
+``node_features`` reads the input's symmetry from the problem object, which
+provides (duck-typed, see :mod:`physbreak.problems`): ``n_nodes``;
+``canonical_features()``, the relaxed-canonical node features ``h(x) b0``;
+``feature_orbit(b)``, the images of node features under ``G_x`` (identity
+first); ``breaking_set()``, the symmetry-breaking set ``(m, n_nodes, c)``
+(canonical member first).
 
 | breaker | b | relaxed-equivariant |
 |---|---|---|
@@ -14,6 +24,7 @@ no ``b``); ``breaker.deterministic`` says whether ``b`` is a function of ``x``.
 | :class:`NoiseInjection` | ``eps`` ~ G-invariant Gaussian | in distribution |
 | :class:`SymPE` | ``rho_b(s h(x)) b0``, ``s`` uniform on ``G_x`` | in distribution |
 | :class:`SymmetryBreakingSet` | a member of a ``G_x``-orbit with stabilizer K | exactly |
+| :class:`Unconstrained` | nothing; the model is not equivariant (baseline) | no |
 
 ``b0`` must have a free orbit (trivial stabilizer) under the group; a generic
 vector does (:func:`generic_vector`): for site fields odd under the spin flip
@@ -25,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from physbreak.errors import SymmetryError
 from physbreak.relaxed.reps import Canonicalizer, Rep
 
 
@@ -39,32 +51,59 @@ def generic_vector(rep: Rep, seed: int = 0) -> np.ndarray:
 class NoBreaker:
     """No symmetry breaking: the model stays equivariant."""
 
-    deterministic = True
+    name, deterministic, canonicalizes = "none", True, False
     rep = None
     dim = 0
 
     def __call__(self, x, generator=None):
         return x.new_zeros(x.shape[0], 0)
 
+    def node_features(self, problem, generator=None, channels: int = 0) -> np.ndarray:
+        return np.zeros((problem.n_nodes, 0))
+
+
+class Unconstrained(NoBreaker):
+    """No breaker, and no equivariance: the model itself is given non-invariant
+    inputs (node indices, lab-frame coordinates).  The baseline that shows what
+    relaxed equivariance buys."""
+
+    name = "baseline"
+
 
 class RelaxedCanonicalization:
     """``b = rho_b(h(x)) b0`` with ``h`` the fixed tie-break canonicalizer of ``x``.
 
+    On a problem (``node_features``), ``h(x) b0`` is the problem's own
+    canonical features (bliss's canonical labelling for graphs); a model may
+    instead realise the canonical frame its own way (sequential pinning for
+    spin GNNs, the input's principal frame for structures):
+    ``canonicalizes`` says so.
+
     Args:
-        rep_x: representation of the inputs.
+        rep_x: representation of the inputs (vector inputs only).
         rep_b: representation of ``b`` (same group).
         b0: ``(rep_b.dim,)`` with a free orbit (default: :func:`generic_vector`).
     """
 
-    deterministic = True
+    name, deterministic, canonicalizes = "canonical", True, True
 
-    def __init__(self, rep_x: Rep, rep_b: Rep, b0=None):
-        self.canon = Canonicalizer(rep_x)
+    def __init__(self, rep_x: Rep | None = None, rep_b: Rep | None = None, b0=None):
+        self.canon = Canonicalizer(rep_x) if rep_x is not None else None
         self.rep = rep_b
-        self.dim = rep_b.dim
-        self.b0 = torch.as_tensor(generic_vector(rep_b) if b0 is None else np.asarray(b0))
+        self.dim = rep_b.dim if rep_b is not None else None
+        self.b0 = None if rep_b is None else torch.as_tensor(generic_vector(rep_b) if b0 is None else np.asarray(b0))
+
+    def members(self, problem) -> np.ndarray:
+        """``(m, n_nodes, c)``: the canonical features moved by every element of ``G_x`` (identity first)."""
+        return problem.feature_orbit(problem.canonical_features())
+
+    def node_features(self, problem, generator=None, channels: int = 0) -> np.ndarray:
+        return problem.canonical_features()
 
     def elements(self, x, generator=None) -> np.ndarray:
+        if self.canon is None:
+            raise ValueError(f"{type(self).__name__} was built without representations: "
+                             "call node_features(problem) or pass rep_x and rep_b")
         return self.canon(x)
 
     def __call__(self, x, generator=None):
@@ -165,13 +204,22 @@ class GraphCanonicalization:
 
 class SymPE(RelaxedCanonicalization):
     """Randomised canonicalization (Lawrence et al. 2025): ``b = rho_b(s h(x)) b0``
-    with ``s`` uniform on the stabilizer ``G_x``."""
+    with ``s`` uniform on the stabilizer ``G_x``.  On a problem: a uniformly
+    random member of ``base.members(problem)``, the ``G_x``-orbit of a
+    deterministic breaker's features (``base``: the canonical features by
+    default; :class:`SymmetryBreakingSet` for structures with a target group)."""
 
-    deterministic = False
+    name, deterministic, canonicalizes = "sympe", False, False
 
-    def __init__(self, rep_x: Rep, rep_b: Rep, b0=None, tol: float = 1e-6):
+    def __init__(self, rep_x: Rep | None = None, rep_b: Rep | None = None, b0=None, tol: float = 1e-6,
+                 base=None):
         super().__init__(rep_x, rep_b, b0)
-        self.tol = tol
+        self.tol, self.base = tol, base
+
+    def node_features(self, problem, generator=None, channels: int = 0) -> np.ndarray:
+        base = self.base or (SymmetryBreakingSet() if problem.has_target else RelaxedCanonicalization())
+        members = base.members(problem)
+        return members[int(torch.randint(len(members), (1,), generator=generator))]
 
     def elements(self, x, generator=None):
         group = self.canon.rep.group
@@ -189,14 +237,20 @@ class NoiseInjection:
     """``b = scale * eps`` with ``eps`` standard normal in ``rep_b``: invariant
     in distribution under every orthogonal representation."""
 
-    deterministic = False
+    name, deterministic, canonicalizes = "noise", False, False
 
-    def __init__(self, rep_b: Rep, scale: float = 1.0):
-        self.rep, self.dim, self.scale = rep_b, rep_b.dim, scale
+    def __init__(self, rep_b: Rep | None = None, scale: float = 1.0):
+        self.rep, self.dim, self.scale = rep_b, None if rep_b is None else rep_b.dim, scale
 
     def __call__(self, x, generator=None):
         eps = torch.randn((x.shape[0], self.dim), generator=generator, dtype=x.dtype)
         return self.scale * eps.to(x.device)
+
+    def node_features(self, problem, generator=None, channels: int = 1) -> np.ndarray:
+        """``(n_nodes, channels)`` standard normal (float64) times ``scale``: the
+        network reads them in invariant-in-distribution irreps (scalars, or
+        e3nn irreps with an orthonormal basis)."""
+        return self.scale * torch.randn(problem.n_nodes, channels, generator=generator, dtype=torch.float64).numpy()
 
 
 def _same_group(a: np.ndarray, b: np.ndarray) -> bool:
@@ -234,20 +288,31 @@ class SymmetryBreakingSet:
     normals, so it moves with ``x``, and one fixed member (the smallest, by a
     tie-break) is returned.
 
+    On a problem (``node_features``), the set is the problem's own
+    ``breaking_set()`` (for structures: :func:`breaking_set` of the input's
+    point group and the target's, or per-atom sets where translations break).
+
     Args:
         rep_x: representation of the inputs; ``rep_b`` must be ``vector_rep`` of the same group.
         rep_b: 3-vector representation.
         target: Schoenflies symbol of the stabilizer the broken state keeps.
     """
 
-    deterministic = True
+    name, deterministic, canonicalizes = "sbs", True, False
 
-    def __init__(self, rep_x: Rep, rep_b: Rep, target: str, tol: float = 1e-6):
+    def __init__(self, rep_x: Rep | None = None, rep_b: Rep | None = None, target: str | None = None,
+                 tol: float = 1e-6):
         self.rep_x, self.rep, self.dim, self.target, self.tol = rep_x, rep_b, 3, target, tol
 
-    def members(self, x_row: np.ndarray) -> np.ndarray:
-        """The symmetry-breaking set of one input: ``(n, 3)`` unit vectors."""
+    def members(self, x_row) -> np.ndarray:
+        """The symmetry-breaking set of one input: ``(n, 3)`` unit vectors for a
+        vector input row; ``(m, n_nodes, c)`` for a problem."""
+        if hasattr(x_row, "breaking_set"):
+            return x_row.breaking_set()
         return breaking_vectors(self.rep.matrices()[self.rep_x.fixed_elements(x_row, self.tol)], self.target)
+
+    def node_features(self, problem, generator=None, channels: int = 0) -> np.ndarray:
+        return problem.breaking_set()[0]
 
     def __call__(self, x, generator=None):
         rows = np.asarray(x.detach().cpu(), dtype=np.float64)
@@ -284,3 +349,45 @@ def breaking_tensors(mats: np.ndarray, target: np.ndarray, irrep: str) -> np.nda
     if sum(np.allclose(M @ b, b, atol=1e-6) for M in D) != len(target):
         return np.zeros((0, D.shape[1]))
     return np.unique(np.round(np.einsum("gij,j->gi", D, b), 5) + 0.0, axis=0)
+
+
+# a vector; an axial vector per site (tilts); a symmetric traceless tensor where the target is centrosymmetric
+BREAKER_IRREPS = "1x1o+1x1e+1x2e"
+BREAKER_DIM = 11
+BREAKER_SLOTS = {"1x1o": slice(0, 3), "1x1e": slice(3, 6), "1x2e": slice(6, 11)}  # columns of each irrep
+_SETS: dict = {}
+
+
+def breaking_set(mats: np.ndarray, target) -> np.ndarray:
+    """The symmetry-breaking set of the subgroup ``target`` ``(k, 3, 3)`` of the
+    point group ``mats`` as :data:`BREAKER_IRREPS` features ``(n, 11)``, canonical
+    member first (the lexicographically smallest, 5 decimals): unit vectors when
+    one has the stabilizer ``target`` (:func:`breaking_vectors`), else unit ``2e``
+    tensors (:func:`breaking_tensors`; D4h -> D2h keeps the inversion, so no
+    vector works).  A ValueError when neither exists.  Cached per group pair."""
+    key = (np.round(mats, 8).tobytes(), np.round(np.asarray(target), 8).tobytes())
+    if key in _SETS:
+        return _SETS[key]
+    vectors = breaking_vectors(mats, target)
+    if len(vectors):
+        members = np.concatenate([vectors, np.zeros((len(vectors), 8))], axis=1)
+    else:
+        tensors = breaking_tensors(mats, np.asarray(target), "2e")
+        if len(tensors) == 0:
+            raise SymmetryError(f"neither a vector nor a 2e tensor has the target group ({len(target)} operations) "
+                             f"as its stabilizer in this input's point group ({len(mats)} operations)")
+        members = np.concatenate([np.zeros((len(tensors), 6)), tensors], axis=1)
+    members = np.unique(np.round(members, 5) + 0.0, axis=0)
+    _SETS[key] = members[np.lexsort(members.T[::-1])]
+    return _SETS[key]
+
+
+BREAKERS = {"none": NoBreaker, "canonical": RelaxedCanonicalization, "sbs": SymmetryBreakingSet,
+            "noise": NoiseInjection, "sympe": SymPE, "baseline": Unconstrained}
+
+
+def make_breaker(name: str):
+    """The breaker called ``name`` in configs (:data:`BREAKERS`), with defaults."""
+    if name not in BREAKERS:
+        raise ValueError(f"breaker {name!r} is not known: one of {', '.join(BREAKERS)}")
+    return BREAKERS[name]()

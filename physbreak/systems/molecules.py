@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 
-from physbreak.structpred.symmetry import SYMPREC, is_linear, molecule_operations, symmetrize
+from physbreak.symmetry.operations import SYMPREC, is_linear, molecule_operations, symmetrize
 
 FMAX = 1e-4  # eV/A: forces at a relaxed structure (energy error ~ FMAX^2 / k, negligible)
 

@@ -1,0 +1,133 @@
+"""The one report writer: ``report.md`` with a table per dataset and a bar
+plot of one headline metric per (dataset, model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def fmt(value, kind: str = "f3") -> str:
+    """A table cell: ``pct`` (0.93 -> "93 %"), ``sci`` (1.2e-06), ``f3``, ``f4``, ``f1``, ``f0``; None -> "n/a"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    if kind == "pct":
+        return f"{100 * value:.0f} %"
+    if kind == "sci":
+        return f"{value:.1e}"
+    return f"{value:.{kind[1:]}f}"
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+        ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def write_report(out, title: str, preamble: str, sections: list[dict], plot: dict | None = None) -> Path:
+    """Write ``out/report.md``.
+
+    Args:
+        sections: ``{"title", "text", "header", "rows"}`` each (rows: lists of cells).
+        plot: ``{"values": {(dataset, model): float in [0, 1]}, "ylabel", "file"}``,
+            drawn as grouped bars into ``out/<file>`` and linked from the report.
+    """
+    out = Path(out)
+    lines = [f"# {title}", "", preamble, ""]
+    for s in sections:
+        lines += [f"## {s['title']}", ""] + ([s["text"], ""] if s.get("text") else [])
+        lines += markdown_table(s["header"], s["rows"]) + [""]
+    if plot and plot["values"]:
+        path = bar_plot(plot["values"], plot["ylabel"], out / plot["file"])
+        lines += [f"![{plot['ylabel']}]({path.name})", ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def bar_plot(values: dict, ylabel: str, path: Path) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    datasets = list(dict.fromkeys(d for d, _ in values))
+    models = list(dict.fromkeys(m for _, m in values))
+    fig = Figure(figsize=(1.6 + 1.3 * len(datasets), 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    width = 0.8 / len(models)
+    for k, model in enumerate(models):
+        ax.bar(np.arange(len(datasets)) + k * width, [values.get((d, model), 0.0) for d in datasets], width,
+               label=model)
+    ax.set_xticks(np.arange(len(datasets)) + 0.4 - width / 2, datasets)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7, ncol=3)
+    fig.savefig(path, dpi=120)
+    return path
+
+
+# --- the two domains' tables -----------------------------------------------------------------------
+
+SPIN_HEADER = ["model", "exact-hit (train sizes)", "exact-hit (larger)", "gap/spin", "E/E0", "symmetry ok",
+               "relaxed err", "train s"]
+
+
+def _mean(rows, key, keep=lambda r: True):
+    vals = [float(r[key]) for r in rows if key in r and keep(r) and r[key] == r[key]]
+    return float(np.mean(vals)) if vals else None
+
+
+def spin_summary(result: dict) -> dict:
+    """Headline numbers of one (family, model) spin result."""
+    rows, train_sizes = result["rows"], set(result["train_sizes"])
+    errs = [r["relaxed_error"] for r in rows if "relaxed_error" in r]
+    return {"exact_train": _mean(rows, "exact", lambda r: r["n_sites"] in train_sizes),
+            "exact_larger": _mean(rows, "exact", lambda r: r["n_sites"] not in train_sizes),
+            "gap": _mean(rows, "gap"), "ratio": _mean(rows, "ratio"), "symmetry": _mean(rows, "symmetry"),
+            "relaxed_error": max(errs) if errs else None, "train_seconds": result["train_seconds"]}
+
+
+def spin_sections(results: dict) -> tuple[list[dict], dict]:
+    """Report sections (one per family) and the exact-hit plot values."""
+    sections, plot = [], {}
+    for family in dict.fromkeys(f for f, _ in results):
+        mine = {m: r for (f, m), r in results.items() if f == family}
+        sizes = sorted({row["n_sites"] for r in mine.values() for row in r["rows"]})
+        rows = []
+        for model, r in mine.items():
+            s = spin_summary(r)
+            rows.append([model, fmt(s["exact_train"], "pct"), fmt(s["exact_larger"], "pct"), fmt(s["gap"]),
+                         fmt(s["ratio"]), fmt(s["symmetry"], "pct"), fmt(s["relaxed_error"], "sci"),
+                         fmt(s["train_seconds"], "f1")])
+            hits = [v for v in (s["exact_train"], s["exact_larger"]) if v is not None]
+            plot[family, model] = float(np.mean(hits)) if hits else 0.0
+        sections.append({"title": family, "text": f"train sizes (spins): {next(iter(mine.values()))['train_sizes']}; "
+                         f"test sizes: {sizes}", "header": SPIN_HEADER, "rows": rows})
+    return sections, plot
+
+
+def structure_sections(results: dict, intros: dict) -> tuple[list[dict], dict]:
+    """Report sections (one per dataset; ``intros[dataset]`` its text) and the group-ok plot values."""
+    sections, plot = [], {}
+    for name in dict.fromkeys(d for d, _ in results):
+        mine = {m: r for (d, m), r in results.items() if d == name}
+        first = next(iter(mine.values()))["rows"]
+        glazer, energy = any("glazer_ok" in r for r in first), any("energy_mev" in r for r in first)
+        header = ["breaker", "RMSD mean", "RMSD < 0.01 A", "group ok"] + (["Glazer ok"] if glazer else [])
+        header += (["E < 10 meV", "E median (meV)"] if energy else []) + ["relaxed err", "train s"]
+        rows = []
+        for breaker, res in mine.items():
+            r = res["rows"]
+            rel = [x["relaxed_error"] for x in r if "relaxed_error" in x]
+            cells = [breaker, fmt(_mean(r, "rmsd"), "f4"), fmt(float(np.mean([x["rmsd"] < 0.01 for x in r])), "pct"),
+                     fmt(_mean(r, "group_ok"), "pct")]
+            if glazer:
+                cells.append(fmt(_mean(r, "glazer_ok"), "pct"))
+            if energy:
+                e = np.array([x["energy_mev"] for x in r])
+                cells += [fmt(float(np.mean(e < 10)), "pct"), fmt(float(np.median(e)), "f1")]
+            cells += [fmt(max(rel), "sci") if rel else "n/a", fmt(res["train_seconds"], "f0")]
+            rows.append(cells)
+            plot[name, breaker] = _mean(r, "group_ok") or 0.0
+        sections.append({"title": name, "text": intros.get(name, ""), "header": header, "rows": rows})
+    return sections, plot

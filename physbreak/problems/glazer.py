@@ -1,0 +1,121 @@
+"""Glazer tilt problems: an untilted 2x2x2 perovskite cell -> its tilted structure.
+
+The input is the ideal (untilted) 2x2x2 ABO3 cell with the lattice
+parameters rigid octahedra give under the tilts, ``a_x = a0 cos(beta)
+cos(gamma)``, ``a_y = a0 cos(alpha) cos(gamma)``, ``a_z = a0 cos(alpha)
+cos(beta)``: the metric carries the tilt magnitudes, and its symmetry the
+equalities between them.  Whether a tilt is in-phase (+) or anti-phase (-)
+cannot be read from a homogeneous metric; it is the symmetry-breaking set's
+job: the breaker is the tilt order parameter's sign pattern, an axial vector
+(``1e``) on every B site (``+-1`` along each tilted axis, in the pattern of
+:func:`physbreak.systems.tilts.build`), whose stabilizer in the input's space
+group is the tilt system's space group.  Targets are the tilted structure
+(:func:`~physbreak.systems.tilts.build`, mapped affinely into the contracted
+cell) and every domain variant of it under the input's operations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from physbreak.problems.structure import StructureProblem
+from physbreak.symmetry.operations import SYMPREC, operations, orbit
+from physbreak.systems.perovskite_structures import space_group
+from physbreak.systems.tilts import CORNERS, build, extract, parse_glazer, tilt_signs
+
+# the 14 tilted systems of Howard & Stokes (1998) with distinct space groups
+SYSTEMS = ("a0a0c+", "a0b+b+", "a+a+a+", "a+b+c+", "a0a0c-", "a0b-b-", "a-a-a-", "a0b-c-", "a-b-b-",
+           "a-b-c-", "a0b+c-", "a+b-b-", "a+b-c-", "a+a+c-")
+A0 = 3.9  # pseudo-cubic lattice constant (A)
+
+
+def per_axis(symbol: str, angles) -> np.ndarray:
+    """Tilt angle per axis (degrees) from one angle per distinct letter (0 for untilted axes)."""
+    pairs = parse_glazer(symbol)
+    letters = list(dict.fromkeys(letter for letter, _ in pairs))
+    return np.array([0.0 if ph == "0" else float(angles[letters.index(letter)]) for letter, ph in pairs])
+
+
+def contraction(angles_deg) -> np.ndarray:
+    """Rigid-octahedron lattice-parameter factors ``(3,)`` for tilts ``(alpha, beta, gamma)`` (degrees)."""
+    c = np.cos(np.radians(angles_deg))
+    return np.array([c[1] * c[2], c[0] * c[2], c[0] * c[1]])
+
+
+def _in_cell(atoms, scale):
+    out = atoms.copy()
+    out.set_cell(np.diag(2 * A0 * scale), scale_atoms=True)
+    return out
+
+
+def tilt_breaker(symbol: str, n_atoms: int) -> np.ndarray:
+    """``(n_atoms, 3)`` axial vectors: the tilt sign pattern on the 8 B sites (rows 8-15), zero elsewhere."""
+    out = np.zeros((n_atoms, 3))
+    for ax, (_, phase) in enumerate(parse_glazer(symbol)):
+        out[8:16, ax] = tilt_signs(CORNERS, phase, ax)
+    return out
+
+
+def make_problem(symbol: str, angles) -> StructureProblem:
+    """The problem of one tilt system at ``angles`` (one per distinct letter, degrees)."""
+    axes = per_axis(symbol, angles)
+    scale = contraction(axes)
+    parent = _in_cell(build("a0a0a0", [0.0], A0), scale)
+    tilted = _in_cell(build(symbol, axes, A0), scale)
+    mats, perms = operations(parent, 1e-5)  # exact input: small tilts contract the cell by less than SYMPREC
+    d = tilted.positions - parent.positions
+    d -= np.rint(d @ np.linalg.inv(np.asarray(parent.cell))) @ np.asarray(parent.cell)
+    targets = np.unique(np.round(orbit(d, mats, perms), 8) + 0.0, axis=0)
+    b = tilt_breaker(symbol, len(parent))
+    images = np.empty((len(mats),) + b.shape)
+    for k, (R, p) in enumerate(zip(mats, perms)):
+        images[k, p] = np.linalg.det(R) * b @ R.T  # an axial vector
+    members = np.unique(np.round(images, 8) + 0.0, axis=0)
+    first = np.flatnonzero(np.all(np.abs(members - b).reshape(len(members), -1) < 1e-6, axis=1))[0]
+    members = np.concatenate([members[first:first + 1], np.delete(members, first, axis=0)])
+    breakers = np.zeros(members.shape[:2] + (11,))
+    breakers[..., 3:6] = members  # the 1e slot of BREAKER_IRREPS "1x1o+1x1e+1x2e"
+    group = space_group(tilted, SYMPREC)
+    return StructureProblem(symbol, parent, targets, group, "", np.zeros((0, 3, 3)), mats, perms, "glazer",
+                            breakers=breakers)
+
+
+def glazer_symbol(atoms, symprec: float = SYMPREC) -> str:
+    """The Glazer symbol of a (predicted) 2x2x2 structure: the phase of each
+    axis (+, - or 0) from :func:`~physbreak.systems.tilts.extract` on the
+    structure mapped to the cubic metric; equal letters for axes a symmetry
+    operation of the structure (at ``symprec`` A) maps onto each other, as in
+    Howard & Stokes' classification (equal by symmetry, not by coincidence)."""
+    from physbreak.symmetry.operations import point_group
+
+    phases = extract(_in_cell(atoms, np.ones(3)))[0][1::2]
+    mats = point_group(atoms, symprec)
+    letters = []
+    for ax in range(3):
+        same = next((k for k in range(ax) if phases[k] == phases[ax] and np.any(np.abs(mats[:, ax, k]) > 0.99)), None)
+        letters.append(letters[same] if same is not None else "abc"[ax])
+    return "".join(letter + ph for letter, ph in zip(letters, phases))
+
+
+MIN_GAP = 2.0  # degrees between unequal tilts: closer ones are equal within the 0.01 A symmetry tolerance
+
+
+def draw_angles(symbol: str, rng: np.random.Generator, lo: float = 3.0, hi: float = 12.0) -> np.ndarray:
+    """Angles (one per distinct letter, degrees) uniform in ``[lo, hi]``, tilts
+    with different letters at least :data:`MIN_GAP` apart."""
+    n = len(dict.fromkeys(symbol[::2]))
+    tilted = [k for k, letter in enumerate(dict.fromkeys(symbol[::2]))
+              if any(ph != "0" for lt, ph in parse_glazer(symbol) if lt == letter)]
+    for _ in range(1000):
+        angles = rng.uniform(lo, hi, n)
+        gaps = [abs(angles[i] - angles[j]) for i in tilted for j in tilted if i < j]
+        if all(g >= MIN_GAP for g in gaps):
+            return angles
+    raise ValueError(f"angles = [{lo}, {hi}] is too narrow for {len(tilted)} tilts {MIN_GAP} degrees apart")
+
+
+def make_dataset(count: int, seed: int = 0, systems=SYSTEMS, lo: float = 3.0, hi: float = 12.0
+                 ) -> list[StructureProblem]:
+    """``count`` problems per tilt system at angles from :func:`draw_angles`."""
+    rng = np.random.default_rng(seed)
+    return [make_problem(s, draw_angles(s, rng, lo, hi)) for s in systems for _ in range(count)]

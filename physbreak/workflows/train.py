@@ -1,0 +1,357 @@
+"""``physbreak train CONFIG.toml``: train symmetry-breaking predictors on every
+dataset of a config, save them, score them, and write the benchmark report.
+One runner (:mod:`physbreak.learn.runner`) for both kinds of config.
+
+Spin ground states (the default kind)::
+
+    seed = 0
+    device = "cpu"                        # or "cuda"
+    output = "groundstates_benchmark"     # folder: checkpoints/, results/, report.md, exact_hit.png
+    dataset = "groundstates.h5"           # made here from the [[family]] tables if missing;
+                                          # without [[family]] tables: an existing file (your own problems)
+    models = ["none", "canonical", "emlp", "noise", "sympe", "baseline"]
+    [train]
+    epochs = 30
+    batch_size = 16
+    lr = 3e-3
+    hidden = 32
+    layers = 12                           # message-passing rounds (weights shared)
+    [[family]]                            # as in `physbreak groundstates`; split "train"/"test"
+    ...
+
+Each (family, model) is trained on 90 % of the family's ``train`` records (the
+other 10 % choose the epoch) and scored on its ``test`` records.
+
+Structures (``kind = "structures"``)::
+
+    kind = "structures"
+    seed = 0
+    output = "structures_benchmark"        # folder: checkpoints/, results/, report.md, group_ok.png
+    device = "cpu"
+    breakers = ["none", "sbs", "sympe", "noise", "baseline", "canonical"]
+    datasets = ["batio3", "molecules", "glazer", "my_structures.h5"]   # built in, or groundstates files
+    [batio3]                               # strained parent cells -> polar ground states
+    parents = "TORC"                       # letters, or a list with "C4" / "C2": cubic held in P4mm / Amm2
+    train = 40                             # problems per parent
+    test = 10
+    epochs = 100
+    [molecules]                            # AX3, AX2, C4X4 saddles -> xTB ground states
+    train = 16
+    test = 3
+    epochs = 300
+    [glazer]                               # untilted 2x2x2 cells -> tilt systems
+    train = 8
+    test = 5
+    angles = [3.0, 12.0]
+    epochs = 80
+    cutoff = 3.5
+    [files]                                # options of every dataset given as a file
+    epochs = 100
+    cutoff = 4.5
+    train_split = "train"
+    test_split = "test"
+
+Finished (dataset, model) pairs are skipped when the command runs again (resume).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from physbreak.config import Section, _number, check_device, device_of, read_toml
+from physbreak.errors import ConfigError
+from physbreak.learn.metrics import evaluate_spins, evaluate_structures
+from physbreak.learn.report import spin_sections, structure_sections, write_report
+from physbreak.learn.runner import Task, run_tasks
+from physbreak.learn.spin import MODELS
+from physbreak.learn.structure import STRUCTURE_BREAKERS
+from physbreak.problems.batio3 import PARENTS
+from physbreak.problems.store import read_problems, read_structures
+from physbreak.workflows.dataset import DatasetConfig, build_dataset
+from physbreak.workflows.dataset import parse as parse_dataset
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A spin ground-state benchmark."""
+
+    dataset: DatasetConfig | None
+    dataset_path: str
+    output: str
+    models: tuple[str, ...]
+    seed: int = 0
+    device: str = "cpu"
+    epochs: int = 30
+    batch_size: int = 16
+    lr: float = 3e-3
+    hidden: int = 32
+    layers: int = 12
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class StructuresConfig:
+    """A structure-prediction benchmark."""
+
+    output: str
+    breakers: tuple[str, ...]
+    datasets: tuple[str, ...]
+    options: dict = field(default_factory=dict)  # dataset name (or "files") -> its table
+    seed: int = 0
+    device: str = "cpu"
+
+
+BUILT_IN = ("batio3", "molecules", "glazer")
+DEFAULTS = {"batio3": {"parents": "TORC", "train": 40, "test": 10, "epochs": 100},
+            "molecules": {"train": 16, "test": 3, "epochs": 300},
+            "glazer": {"train": 8, "test": 5, "angles": [3.0, 12.0], "epochs": 80, "cutoff": 3.5},
+            "files": {"epochs": 100, "cutoff": 4.5, "train_split": "train", "test_split": "test"}}
+
+
+def _names(top: Section, key: str, allowed, default) -> list:
+    values = top.get(key, list(default))
+    values = values if isinstance(values, list) else [values]
+    if not values:
+        raise ConfigError(key, values, f"a non-empty list of {', '.join(allowed)}")
+    for v in values:
+        if v not in allowed:
+            raise ConfigError(key, v, f"a list of {', '.join(allowed)}")
+    return values
+
+
+def _lr(value, name: str) -> float:
+    lr = _number(value, name)
+    if lr <= 0 or lr > 10:
+        raise ConfigError(name, value, "a number in (0, 10]")
+    return lr
+
+
+def parse(text: str) -> TrainConfig | StructuresConfig:
+    """A training config of either kind (``kind = "structures"`` or spin ground states)."""
+    raw = read_toml(text)
+    if raw.get("kind") == "structures":
+        return parse_structures(raw)
+    top = Section(raw, "", (), ("seed", "device", "output", "dataset", "models", "train", "exact_limit", "family"))
+    models = _names(top, "models", MODELS, MODELS)
+    tr = Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
+    device = device_of(top)
+    seed = top.integer("seed", 0, minimum=0)
+    dataset = top.get("dataset", "groundstates.h5")
+    if not isinstance(dataset, str) or not dataset:
+        raise ConfigError("dataset", dataset, "a file name")
+    ds = parse_dataset(_dataset_toml(raw, seed)) if "family" in raw else None
+    output = top.get("output", "groundstates_benchmark")
+    if not isinstance(output, str) or not output:
+        raise ConfigError("output", output, "a folder name")
+    return TrainConfig(ds, dataset, output, tuple(models), seed, device,
+                       tr.integer("epochs", 30, minimum=1), tr.integer("batch_size", 16, minimum=1),
+                       _lr(tr.get("lr", 3e-3), "train.lr"), tr.integer("hidden", 32, minimum=1),
+                       tr.integer("layers", 12, minimum=1), text)
+
+
+def _dataset_toml(raw: dict, seed: int) -> str:
+    """The dataset part of a training config, as its own TOML text (validated by its own parser)."""
+    lines = [f"seed = {seed}"]
+    if "exact_limit" in raw:
+        lines.append(f"exact_limit = {json.dumps(raw['exact_limit'])}")
+    families = raw["family"] if isinstance(raw["family"], list) else [raw["family"]]
+    for fam in families:
+        if not isinstance(fam, dict):
+            raise ConfigError("family", fam, "[[family]] tables")
+        lines.append("[[family]]")
+        for key, value in fam.items():
+            if key != "params":
+                lines.append(f"{key} = {json.dumps(value, default=str)}")
+        if "params" in fam:
+            if not isinstance(fam["params"], dict):
+                raise ConfigError("family.params", fam["params"], "a table")
+            lines.append("[family.params]")
+            lines += [f"{json.dumps(k)} = {json.dumps(v, default=str)}" for k, v in fam["params"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def parse_structures(raw: dict) -> StructuresConfig:
+    top = Section(raw, "", ("kind",), ("seed", "output", "device", "breakers", "datasets") + tuple(DEFAULTS))
+    breakers = _names(top, "breakers", STRUCTURE_BREAKERS, STRUCTURE_BREAKERS)
+    datasets = top.get("datasets", list(BUILT_IN))
+    datasets = datasets if isinstance(datasets, list) else [datasets]
+    if not datasets:
+        raise ConfigError("datasets", datasets, f"a non-empty list of {', '.join(BUILT_IN)} or .h5 dataset files")
+    for d in datasets:
+        if not isinstance(d, str) or (d not in BUILT_IN and not d.endswith(".h5")):
+            raise ConfigError("datasets", d, f"a list of {', '.join(BUILT_IN)} or .h5 files written by "
+                              "`physbreak groundstates`")
+    options = {}
+    for name, defaults in DEFAULTS.items():
+        sec = Section(top.get(name, {}), name, (), tuple(defaults))
+        opts = {k: sec.integer(k, v, minimum=1) for k, v in defaults.items()
+                if isinstance(v, int) and not isinstance(v, bool)}
+        if name == "batio3":
+            parents = sec.get("parents", "TORC")
+            kinds = list(parents) if isinstance(parents, str) else parents
+            if not isinstance(kinds, list) or not kinds or any(k not in PARENTS for k in kinds):
+                raise ConfigError("batio3.parents", parents, f"letters of TORC, or a list of {', '.join(PARENTS)}")
+            opts["parents"] = kinds
+        if name == "glazer":
+            angles = sec.get("angles", defaults["angles"])
+            if not (isinstance(angles, list) and len(angles) == 2
+                    and 0 < _number(angles[0], "glazer.angles") < _number(angles[1], "glazer.angles") < 30):
+                raise ConfigError("glazer.angles", angles, "[lo, hi] degrees with 0 < lo < hi < 30")
+            opts["angles"] = [float(a) for a in angles]
+        if "cutoff" in defaults:
+            cutoff = _number(sec.get("cutoff", defaults["cutoff"]), f"{name}.cutoff")
+            if not 1.0 <= cutoff <= 12.0:
+                raise ConfigError(f"{name}.cutoff", cutoff, "a distance in [1, 12] A")
+            opts["cutoff"] = cutoff
+        for key in ("train_split", "test_split"):
+            if key in defaults:
+                value = sec.get(key, defaults[key])
+                if not isinstance(value, str) or not value:
+                    raise ConfigError(f"{name}.{key}", value, "a split name")
+                opts[key] = value
+        options[name] = opts
+    output = top.get("output", "structures_benchmark")
+    if not isinstance(output, str) or not output:
+        raise ConfigError("output", output, "a folder name")
+    return StructuresConfig(output, tuple(breakers), tuple(datasets), options, top.integer("seed", 0, minimum=0),
+                            device_of(top))
+
+
+def load(path) -> TrainConfig | StructuresConfig:
+    from physbreak.config import load_text
+
+    return parse(load_text(path))
+
+
+def run(cfg: TrainConfig | StructuresConfig, progress: bool | None = None) -> Path:
+    """Train and evaluate every (dataset, model); write results, checkpoints, report and plot."""
+    check_device(cfg.device)
+    return run_structures(cfg, progress) if isinstance(cfg, StructuresConfig) else run_spins(cfg, progress)
+
+
+# --- spins ---------------------------------------------------------------------------------------
+
+SPIN_PREAMBLE = ("Models trained for {epochs} epochs (hidden {hidden}, {layers} rounds, seed {seed}) on 90 % of "
+                 "each family's `train` records, the epoch chosen by the exact-hit rate on the other 10 %, and "
+                 "scored on its `test` records. Exact-hit: the sign of the output is a ground state. gap/spin: "
+                 "(E - E0)/N. E/E0: approximation ratio. symmetry ok: the prediction's stabilizer (inside the "
+                 "input's) is that of a true ground state. relaxed err: max over random relabellings with flips "
+                 "of min over the input's stabilizer (deterministic models only).")
+
+
+def run_spins(cfg: TrainConfig, progress=None) -> Path:
+    from physbreak.learn.spin import make_predictor
+
+    data = Path(cfg.dataset_path)
+    if cfg.dataset is not None:
+        build_dataset(cfg.dataset, data, resume=True, progress=progress)
+    elif not data.is_file():
+        raise ConfigError("dataset", str(data), "an existing ground-state file (`physbreak groundstates`), or "
+                          "[[family]] tables to make it")
+    records = read_problems(data)
+    if not records:
+        raise ConfigError("dataset", str(data), "a ground-state file with spin records")
+    tasks = []
+    for family in dict.fromkeys(p.family for _, _, p in records):
+        train = [p for _, s, p in records if p.family == family and s == "train"]
+        test = [p for _, s, p in records if p.family == family and s == "test"]
+        n_val = max(1, len(train) // 10)  # choose the epoch; none of the test records
+        split = (lambda train=train, test=test, n_val=n_val: (train[n_val:], train[:n_val], test))
+        for model in cfg.models:
+            tasks.append(Task(family, model, split,
+                              build=lambda t, model=model: make_predictor(model, t, cfg.hidden, cfg.layers,
+                                                                          cfg.device, cfg.seed),
+                              evaluate=lambda p, test: evaluate_spins(p, test, cfg.seed),
+                              fit={"epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
+                                   "seed": cfg.seed},
+                              info={"train_sizes": sorted({p.n_sites for p in train})}))
+    results = run_tasks(tasks, cfg.output, progress)
+    sections, plot = spin_sections(results)
+    return write_report(cfg.output, "Ground-state prediction benchmark",
+                        SPIN_PREAMBLE.format(epochs=cfg.epochs, hidden=cfg.hidden, layers=cfg.layers, seed=cfg.seed),
+                        sections, {"values": plot, "ylabel": "exact-hit rate (test)", "file": "exact_hit.png"})
+
+
+# --- structures ----------------------------------------------------------------------------------
+
+INTRO = {
+    "batio3": "BaTiO3: strained centrosymmetric parents {parents} -> polar ground states of the effective "
+              "Hamiltonian; {train} train and {test} test problems per parent, {epochs} epochs. group ok: spglib "
+              "(0.01 A) finds the ground state's space group.",
+    "molecules": "Molecules: planar AX3, linear AX2 and square C4X4 saddles (near-saddle inputs: the saddle plus "
+                 "symmetrised 0.03 A noise) -> GFN2-xTB ground states; {train} train and {test} test inputs per "
+                 "molecule (15 molecules), {epochs} epochs. group ok: point group at 0.01 A; E: xTB energy of the "
+                 "prediction above the relaxed ground state.",
+    "glazer": "Glazer tilts: untilted 2x2x2 cells with the rigid-tilt metric -> the 14 tilt systems; {train} train "
+              "and {test} held-out angle sets per system (angles uniform in {angles} degrees), {epochs} epochs. "
+              "group ok: spglib (0.01 A); Glazer ok: symbol extracted from the prediction.",
+    "files": "Structures from {name}: its `{train_split}` records train, its `{test_split}` records test; "
+             "{epochs} epochs.",
+}
+STRUCTURE_PREAMBLE = ("Seed {seed}. RMSD: orbit-aware (nearest ground-state variant), Angstrom. relaxed err: max "
+                      "over test cases of min over the input's operations s of |R^T f(R x) - s f(x)| for a random "
+                      "rotation or improper rotation R (deterministic breakers; not for linear molecules or Glazer "
+                      "cells).")
+
+
+def structure_data(name: str, cfg: StructuresConfig) -> tuple[list, list]:
+    """``(train, test)`` problems of one dataset: built in, or the splits of a groundstates file."""
+    seed = cfg.seed
+    if name not in BUILT_IN:
+        opts = cfg.options["files"]
+        if not Path(name).is_file():
+            raise ConfigError("datasets", name, "an existing .h5 file written by `physbreak groundstates`")
+        train, test = read_structures(name, opts["train_split"]), read_structures(name, opts["test_split"])
+        if not train or not test:
+            raise ConfigError("datasets", name, f"a file with structure records in splits "
+                              f"{opts['train_split']!r} and {opts['test_split']!r}")
+        return train, test
+    opts = cfg.options[name]
+    if name == "batio3":
+        from physbreak.problems.batio3 import make_dataset
+
+        return make_dataset(opts["parents"], opts["train"], seed=seed), make_dataset(opts["parents"], opts["test"],
+                                                                                   seed=seed + 1)
+    if name == "molecules":
+        from physbreak.problems.molecules import cases, make_dataset
+
+        solved = cases()
+        return make_dataset(opts["train"], seed, solved=solved), make_dataset(opts["test"], seed + 1, solved=solved)
+    from physbreak.problems.glazer import SYSTEMS, make_dataset
+
+    lo, hi = opts["angles"]
+    return make_dataset(opts["train"], seed, SYSTEMS, lo, hi), make_dataset(opts["test"], seed + 1, SYSTEMS, lo, hi)
+
+
+def run_structures(cfg: StructuresConfig, progress=None) -> Path:
+    from physbreak.learn.structure import make_predictor
+
+    tasks = []
+    for name in cfg.datasets:
+        opts = cfg.options.get(name, cfg.options["files"])
+        label = name if name in BUILT_IN else Path(name).stem
+        data = cache(lambda name=name: (lambda tr, te: (tr, [], te))(*structure_data(name, cfg)))
+        extra = {"cutoff": opts["cutoff"]} if "cutoff" in opts else {}
+        for breaker in cfg.breakers:
+            tasks.append(Task(label, breaker, data,
+                              build=lambda t, breaker=breaker, extra=extra: make_predictor(
+                                  breaker, t, cfg.device, cfg.seed, **extra),
+                              evaluate=lambda p, test: evaluate_structures(p, test, cfg.seed),
+                              fit={"epochs": opts["epochs"], "lr": 5e-3, "batch_size": 16, "seed": cfg.seed}))
+    results = run_tasks(tasks, cfg.output, progress)
+    intros = {}
+    for name in cfg.datasets:
+        if name in BUILT_IN:
+            opts = dict(cfg.options[name])
+            if name == "batio3":
+                opts["parents"] = "".join(opts["parents"]) if all(len(k) == 1 for k in opts["parents"]) \
+                    else ", ".join(opts["parents"])
+            intros[name] = INTRO[name].format(**opts)
+        else:
+            intros[Path(name).stem] = INTRO["files"].format(name=name, **cfg.options["files"])
+    sections, plot = structure_sections(results, intros)
+    return write_report(cfg.output, "Structure prediction benchmark", STRUCTURE_PREAMBLE.format(seed=cfg.seed),
+                        sections, {"values": plot, "ylabel": "target group reached (test)", "file": "group_ok.png"})
