@@ -8,12 +8,13 @@ the field (``section.key``), the value and what is allowed.  See
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import ConfigError, InvalidValue
 from physbreak.lattice import KINDS as LATTICES
 from physbreak.mc import ALGORITHMS
 from physbreak.systems import MODELS
@@ -248,3 +249,16 @@ def check_device(device: str):
 
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("device", device, "'cpu' (no CUDA device is available)")
+
+
+@contextmanager
+def fields(mapping: dict[str, str], prefix: str = ""):
+    """Report library :class:`InvalidValue` errors raised inside as
+    :class:`ConfigError` under the TOML field their argument came from
+    (``mapping[argument]``, else ``prefix + argument``)."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except InvalidValue as exc:
+        raise ConfigError(mapping.get(exc.field, prefix + exc.field), exc.value, exc.allowed) from None

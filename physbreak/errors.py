@@ -10,14 +10,21 @@ class PhysbreakError(Exception):
     """Base class of all physbreak input errors."""
 
 
-class ConfigError(PhysbreakError, ValueError):
-    """A run configuration field is missing, has the wrong type or a value
-    outside the allowed set.  The message names the field (``section.key``),
-    the value given and what is allowed; fix that field in the TOML file."""
+class InvalidValue(PhysbreakError, ValueError):
+    """A library argument has a value outside what is allowed.  The message
+    names the argument, the value given and what is allowed; the config layer
+    reports it as a :class:`ConfigError` under the TOML field it came from."""
 
     def __init__(self, field: str, value, allowed: str):
         self.field, self.value, self.allowed = field, value, allowed
         super().__init__(f"{field} = {value!r} is not allowed: {allowed}")
+
+
+class ConfigError(InvalidValue):
+    """A configuration field (or command-line option) is missing, has the wrong
+    type or a value outside the allowed set.  The message names the field
+    (``section.key``), the value given and what is allowed; fix that field in
+    the TOML file.  Raised by the config layer and the workflows only."""
 
 
 class SchemaError(PhysbreakError):

@@ -33,3 +33,14 @@ def test_learning_machinery_exists_once(pattern, home):
              if re.search(pattern, line) and not line.lstrip().startswith(("#", '"', "'", "*"))
              and "``" not in line}
     assert where == {home}, where
+
+
+def test_only_the_config_layer_speaks_in_toml_fields():
+    """Library modules raise InvalidValue (naming the argument) or another
+    physbreak.errors class; ConfigError (naming a TOML field) is raised only by
+    config.py, the workflows and the CLI."""
+    allowed = {"config.py", "cli.py", "errors.py"}
+    offenders = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                       if "ConfigError" in p.read_text() and p.name not in allowed
+                       and p.relative_to(PACKAGE).parts[0] != "workflows")
+    assert offenders == []

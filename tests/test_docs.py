@@ -37,3 +37,10 @@ def test_readme_library_examples(capsys):
         outs.append(capsys.readouterr().out.splitlines())
     assert outs[1][-1] == "1024"
     assert outs[2] == ["-3.42", "P4mm", "Pnma a-a-c+"]
+
+
+def test_learning_example(capsys, tmp_path, monkeypatch):
+    (block,) = python_blocks(ROOT / "docs" / "learning.md")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "learning.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines()[-1] == "True"

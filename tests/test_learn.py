@@ -82,17 +82,17 @@ def test_files_give_the_generator_problems_and_the_same_training_metrics(batio3,
         assert abs(a["rmsd"] - b["rmsd"]) < 1e-6 and abs(a.get("relaxed_error", 0) - b.get("relaxed_error", 0)) < 1e-6
 
 
-def knbo3(a: float, polar: bool):
-    """A cubic KNbO3-like perovskite (not built in) of lattice constant ``a`` (A),
-    optionally with a polar P4mm distortion along z that grows with ``a``."""
-    from ase import Atoms
+def _example():
+    import importlib.util
 
-    frac = np.array([[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
-    atoms = Atoms("KNbO3", scaled_positions=frac, cell=np.eye(3) * a, pbc=True)
-    if polar:
-        u = 0.4 * (a - 3.8)
-        atoms.positions += np.array([[0, 0, 0.2 * u], [0, 0, u], [0, 0, -0.6 * u], [0, 0, -0.3 * u], [0, 0, -0.3 * u]])
-    return atoms
+    spec = importlib.util.spec_from_file_location("own_structures", Path(__file__).resolve().parents[1]
+                                                  / "simulations" / "own_structures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+knbo3 = _example().perovskite  # a cubic KNbO3-like perovskite, not built in, with a polar P4mm target
 
 
 def test_train_and_predict_a_perovskite_that_is_not_built_in(tmp_path):
@@ -180,6 +180,16 @@ def test_couplings_files_in_three_forms_give_the_exact_ground_states(tmp_path):
         p = spin_problem(read_couplings(tmp_path / name))
         assert p.n_sites == 6 and p.ground.energy == -6.0 and p.ground.degeneracy == 2  # the two Neel states
         assert p.symmetry_group().order == 24  # D6 x Z2
+    # given ground states are checked: one Neel state is completed by the enumeration, a wrong state refused
+    from physbreak.errors import DataError
+
+    (tmp_path / "given.toml").write_text(RING + "ground_states = [[1, -1, 1, -1, 1, -1]]\n")
+    assert spin_problem(read_couplings(tmp_path / "given.toml")).ground.degeneracy == 2
+    (tmp_path / "wrong.toml").write_text(RING + "ground_states = [[1, 1, 1, 1, 1, 1]]\n")
+    with pytest.raises(DataError, match="above the exact ground energy -6"):
+        spin_problem(read_couplings(tmp_path / "wrong.toml"))
+    big = spin_problem(read_couplings(tmp_path / "given.toml"), exact_limit=4)  # beyond enumeration: taken as given
+    assert not big.ground.exact and big.ground.energy == -6.0
 
 
 def test_couplings_train_and_predict_end_to_end(tmp_path):

@@ -226,10 +226,10 @@ def test_glazer_system_space_group_and_extraction(symbol):
 
 
 def test_glazer_bad_input():
-    from physbreak.errors import ConfigError
+    from physbreak.errors import InvalidValue
     from physbreak.systems.tilts import build
 
-    with pytest.raises(ConfigError, match="a0b"):
+    with pytest.raises(InvalidValue, match="a0b"):
         build("a0b*c-", [5.0])
-    with pytest.raises(ConfigError, match="equal angles"):
+    with pytest.raises(InvalidValue, match="equal angles"):
         build("a-a-c+", [5.0, 6.0, 7.0])

@@ -7,7 +7,7 @@ import torch
 from physbreak.analysis.exact import ISING_2D_TC, ising_torus_energy
 from physbreak.analysis.fss import Peak, fss_fit, ising_series, observables, power_law
 from physbreak.analysis.reweighting import Reweighting
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.lattice import build
 from physbreak.mc import Wolff
 from physbreak.systems import Ising
@@ -142,7 +142,7 @@ def test_fss_fit_from_a_minimum_size_removes_a_correction_to_scaling():
     full, large = fss_fit(L, tables)["gamma_over_nu"], fss_fit(L, tables, min_size=24)["gamma_over_nu"]
     assert abs(full.value - 1.75) > 5 * full.error and full.chi2_dof > 5
     assert abs(large.value - 1.75) < 3 * large.error and large.chi2_dof < 3
-    with pytest.raises(ConfigError, match="fss-min-size.*at most 32"):
+    with pytest.raises(InvalidValue, match="fss-min-size.*at most 32"):
         fss_fit(L, tables, min_size=40)
 
 

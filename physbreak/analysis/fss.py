@@ -72,9 +72,9 @@ def peaks(rw: Reweighting, n_sites: int, grid, names=("chi", "dlnm", "dlnm2")) -
     for k, name in enumerate(names):
         beta = value[2 * k]
         if not grid[1] <= beta <= grid[-2]:
-            from physbreak.errors import ConfigError
+            from physbreak.errors import InvalidValue
 
-            raise ConfigError("temperatures", f"{name} peak at T = {1 / beta:.4f}, the edge of the reweighted "
+            raise InvalidValue("temperatures", f"{name} peak at T = {1 / beta:.4f}, the edge of the reweighted "
                               f"range [{1 / grid[-1]:.4f}, {1 / grid[0]:.4f}]",
                               "runs at temperatures on both sides of every peak")
         out[name] = Peak(beta, error[2 * k], value[2 * k + 1], error[2 * k + 1])
@@ -107,12 +107,12 @@ def critical_temperature(L, beta_star, dbeta, nu: float) -> Fit:
 
 
 def fitted(sizes, min_size: float) -> np.ndarray:
-    """Which ``sizes`` the fit uses, ``(n_sizes,)`` bool; a ConfigError unless >= 3."""
+    """Which ``sizes`` the fit uses, ``(n_sizes,)`` bool; an InvalidValue unless >= 3."""
     sizes = np.asarray(sizes, dtype=np.float64)
     if (sizes >= min_size).sum() < 3:
-        from physbreak.errors import ConfigError
+        from physbreak.errors import InvalidValue
 
-        raise ConfigError("--fss-min-size", min_size, f"at most {np.sort(sizes)[-3]:g}, the third-largest "
+        raise InvalidValue("--fss-min-size", min_size, f"at most {np.sort(sizes)[-3]:g}, the third-largest "
                           "size (a finite-size scaling fit needs >= 3 sizes)")
     return sizes >= min_size
 
@@ -123,7 +123,7 @@ def fss_fit(sizes, peak_tables: list[dict], min_size: float = 0.0) -> dict:
     from the sizes ``L >= min_size`` (corrections to scaling grow at small L).
 
     Raises:
-        ConfigError: fewer than 3 sizes are ``>= min_size``.
+        InvalidValue: fewer than 3 sizes are ``>= min_size``.
     """
     sizes = np.asarray(sizes, dtype=np.float64)
     keep = fitted(sizes, min_size)
@@ -172,14 +172,14 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
     the data in errors): per size one multiple histogram over all its runs.
 
     Raises:
-        ConfigError: fewer than 3 sizes, or a ``min_size`` leaving fewer.
+        InvalidValue: fewer than 3 sizes, or a ``min_size`` leaving fewer.
     """
     from tqdm.auto import tqdm
 
     if len(per_size) < 3:
-        from physbreak.errors import ConfigError
+        from physbreak.errors import InvalidValue
 
-        raise ConfigError("--fss", f"{source} with {len(per_size)} sizes",
+        raise InvalidValue("--fss", f"{source} with {len(per_size)} sizes",
                           "data with >= 3 sizes (a finite-size scaling fit needs >= 3)")
     sizes = sorted(per_size)
     used = fitted(sizes, min_size)  # a bad min_size fails before the reweighting

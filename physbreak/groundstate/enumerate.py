@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.lattice import neighbour_table
 
 MAX_SPINS = 34
@@ -82,7 +82,7 @@ def exact_ground_states(n: int, bonds, J, h=None, cap: int = 256, tol: float = 1
         tol: energies within ``tol`` (units of J) count as degenerate.
     """
     if not 1 <= n <= MAX_SPINS:
-        raise ConfigError("n_sites", n, f"1..{MAX_SPINS} for exact enumeration (use search_ground_states)")
+        raise InvalidValue("n_sites", n, f"1..{MAX_SPINS} for exact enumeration (use search_ground_states)")
     bonds = np.asarray(bonds, dtype=np.int64).reshape(-1, 2)
     J = np.asarray(J, dtype=np.float64)
     h = np.zeros(n) if h is None else np.asarray(h, dtype=np.float64)

@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 
 from physbreak import __version__
-from physbreak.errors import ConfigError, CorruptFileError, OutputExistsError, SchemaError
+from physbreak.errors import CorruptFileError, InvalidValue, OutputExistsError, SchemaError
 
 SCHEMA_VERSION = 1
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
@@ -78,7 +78,7 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
 
     Raises:
         OutputExistsError: ``path`` exists.
-        ConfigError: ``path`` cannot be written.
+        InvalidValue: ``path`` cannot be written.
     """
     path = Path(path)
     if path.exists():
@@ -94,7 +94,7 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise ConfigError("--out", str(path), f"a writable file path ({exc})") from None
+            raise InvalidValue("--out", str(path), f"a writable file path ({exc})") from None
         raise
     return h5py.File(path, "r+")
 

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.lattice.lattice import Lattice
 
 _S3 = np.sqrt(3.0)
@@ -42,22 +42,22 @@ def build(kind: str, size, periodic: bool = True, n_shells: int = 2) -> Lattice:
     cells numbered in C order over ``size``.
     """
     if kind not in _GEOMETRY:
-        raise ConfigError("lattice.kind", kind, f"one of {', '.join(KINDS)}")
+        raise InvalidValue("kind", kind, f"one of {', '.join(KINDS)}")
     vectors, basis = _GEOMETRY[kind]
     dim = len(vectors)
     size = (size,) if np.isscalar(size) else tuple(size)
     size = size * dim if len(size) == 1 else size
     if len(size) != dim:
-        raise ConfigError("lattice.size", list(size), f"{dim} integers for a {kind} lattice")
+        raise InvalidValue("size", list(size), f"{dim} integers for a {kind} lattice")
     for length in size:
         if not isinstance(length, (int, np.integer)) or length < 1:
-            raise ConfigError("lattice.size", list(size), "positive integers")
+            raise InvalidValue("size", list(size), "positive integers")
     cells = np.array(list(itertools.product(*(range(n) for n in size))), dtype=np.int64)
     n_basis = len(basis)
     positions = (cells @ vectors)[:, None, :] + basis[None, :, :]
     shells = _find_shells(size, vectors, basis, cells, periodic, n_shells)
     if periodic and any(np.any(b[:, 0] == b[:, 1]) for b in shells):
-        raise ConfigError("lattice.size", list(size),
+        raise InvalidValue("size", list(size),
                           f"sizes large enough that no {kind} bond wraps onto its own site")
     return Lattice(kind, size, positions.reshape(-1, dim), shells, periodic, vectors, n_basis)
 

@@ -18,7 +18,7 @@ import itertools
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.lattice.lattice import Lattice
 from physbreak.symmetry.group import FiniteGroup
 from physbreak.symmetry.point_groups import point_group as named_point_group
@@ -46,7 +46,7 @@ class _SiteMatcher:
 
     def __init__(self, lattice: Lattice):
         if lattice.vectors is None:
-            raise ConfigError("lattice", lattice.name, "a Bravais lattice with a basis "
+            raise InvalidValue("lattice", lattice.name, "a Bravais lattice with a basis "
                               "(a graph has only its automorphism group: use space_group())")
         self.lattice = lattice
         self.inv = np.linalg.inv(lattice.vectors)
@@ -112,7 +112,7 @@ def _about_centre(lattice: Lattice) -> FiniteGroup:
 def translation_group(lattice: Lattice) -> FiniteGroup:
     """All lattice translations of the torus, order ``prod(size)``."""
     if not lattice.periodic:
-        raise ConfigError("lattice.periodic", False, "true: an open lattice has no translations")
+        raise InvalidValue("periodic", False, "true: an open lattice has no translations")
     matcher = _SiteMatcher(lattice)
     shifts = np.array(list(itertools.product(*(range(n) for n in lattice.size))))
     perms = np.array([matcher(lattice.positions + s @ lattice.vectors) for s in shifts])

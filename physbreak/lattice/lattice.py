@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,7 +41,7 @@ class Lattice:
     def bonds(self, shell: int = 1) -> np.ndarray:
         """Bonds of shell ``shell`` (1 = nearest neighbours): ``(n_bonds, 2)`` int."""
         if not 1 <= shell <= len(self.shells):
-            raise ConfigError("model.J", f"shell {shell}",
+            raise InvalidValue("shell", shell,
                               f"this {self.name} lattice has shells 1..{len(self.shells)}")
         return self.shells[shell - 1]
 
@@ -137,11 +137,11 @@ def from_edges(n_sites: int, edges, positions=None, shells=None) -> Lattice:
     """
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     if n_sites < 1:
-        raise ConfigError("lattice.n_sites", n_sites, "a positive integer")
+        raise InvalidValue("n_sites", n_sites, "a positive integer")
     if edges.size and (edges.min() < 0 or edges.max() >= n_sites):
-        raise ConfigError("lattice.edges", "index out of range", f"site indices in 0..{n_sites - 1}")
+        raise InvalidValue("edges", "index out of range", f"site indices in 0..{n_sites - 1}")
     if np.any(edges[:, 0] == edges[:, 1]):
-        raise ConfigError("lattice.edges", "a self-loop", "edges between two distinct sites")
+        raise InvalidValue("edges", "a self-loop", "edges between two distinct sites")
     if positions is None:
         angle = 2 * np.pi * np.arange(n_sites) / n_sites
         positions = np.stack([np.cos(angle), np.sin(angle)], axis=1)

@@ -16,7 +16,8 @@ def fmt(value, kind: str = "f3") -> str:
         return f"{100 * value:.0f} %"
     if kind == "sci":
         return f"{value:.1e}"
-    return f"{value:.{kind[1:]}f}"
+    digits = int(kind[1:])
+    return f"{round(value, digits) + 0.0:.{digits}f}"  # no "-0.000" from round-off
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -27,6 +27,7 @@ from physbreak.relaxed.breakers import (BREAKER_DIM, BREAKER_IRREPS, BREAKER_SLO
                                         NoiseInjection, RelaxedCanonicalization, Unconstrained,
                                         breaking_set, make_breaker)
 from physbreak.relaxed.frames import canonical_frame, rotated
+from physbreak.relaxed.losses import nearest_target_loss
 
 STRUCTURE_BREAKERS = ("none", "sbs", "sympe", "noise", "baseline", "canonical")
 N_LAB = 15  # 6 second moments + 3 cos + 3 sin + 3 centroid-relative coordinates
@@ -181,8 +182,8 @@ class StructurePredictor(Predictor):
 
     def loss(self, batch, rng) -> torch.Tensor:
         disp, strain = self.outputs(batch)
-        loss = sum(((d[None] - torch.as_tensor(p.targets, dtype=d.dtype, device=d.device)) ** 2)
-                   .mean((1, 2)).min() for d, p in zip(disp, batch)) / len(batch)
+        loss = sum(nearest_target_loss(d.reshape(1, -1), torch.as_tensor(p.targets, dtype=d.dtype, device=d.device)
+                                       .reshape(1, len(p.targets), -1)) for d, p in zip(disp, batch)) / len(batch)
         periodic = torch.tensor([p.periodic for p in batch], device=strain.device)
         return loss + (strain[periodic] ** 2).sum() / (9 * len(batch))
 

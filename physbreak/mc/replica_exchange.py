@@ -18,7 +18,7 @@ import numba
 import numpy as np
 import torch
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.mc.rng import seed_states, uniform
 
 
@@ -54,9 +54,9 @@ class ReplicaExchange:
         temps = np.asarray(temperatures, dtype=np.float64)
         steps = np.diff(temps)
         if len(temps) < 2 or not (np.all(steps > 0) or np.all(steps < 0)):
-            raise ConfigError("temperatures", temps.tolist(),
+            raise InvalidValue("temperatures", temps.tolist(),
                               "at least two distinct temperatures in increasing or decreasing order "
-                              "for sampler.algorithm = 'tempering'")
+                              "for replica exchange (algorithm 'tempering')")
         self.sampler, self.model = sampler, model
         self.n_temps, self.replicas = len(temps), replicas
         self.beta = np.repeat(1.0 / temps, replicas)

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import torch
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.mc.rng import next_u64, seed_states, uniform
 from physbreak.systems import Ising
 
@@ -63,13 +63,13 @@ class SwendsenWang:
 
     def __init__(self, model, temperatures, seed_sequence: np.random.SeedSequence):
         if not isinstance(model, Ising):
-            raise ConfigError("model.kind", type(model).__name__, "ising for sampler.algorithm = 'swendsen_wang'")
+            raise InvalidValue("model", type(model).__name__, "Ising for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if model.device.type != "cpu":
-            raise ConfigError("device", str(model.device), "'cpu' for sampler.algorithm = 'swendsen_wang'")
+            raise InvalidValue("device", str(model.device), "'cpu' for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if model.has_field:
-            raise ConfigError("model.h", "nonzero", "0 for sampler.algorithm = 'swendsen_wang'")
+            raise InvalidValue("h", "nonzero", "0 for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if np.any(model.bond_J < 0):
-            raise ConfigError("model.J", "negative", "J >= 0 for Swendsen-Wang (no frustration)")
+            raise InvalidValue("J", "negative", "J >= 0 for Swendsen-Wang (no frustration)")
         self.model = model
         self.bonds = np.ascontiguousarray(model.bonds, dtype=np.int64)
         self.J = np.asarray(model.bond_J, dtype=np.float64)

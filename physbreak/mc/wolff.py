@@ -21,7 +21,7 @@ import numba
 import numpy as np
 import torch
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.mc.rng import normal, randint, seed_states, uniform
 from physbreak.systems import Ising, ONModel, Potts, SpinModel
 
@@ -122,14 +122,14 @@ class Wolff:
 
     def __init__(self, model: SpinModel, temperatures, seed_sequence: np.random.SeedSequence):
         if model.device.type != "cpu":
-            raise ConfigError("device", str(model.device), "'cpu' for sampler.algorithm = 'wolff'")
+            raise InvalidValue("device", str(model.device), "'cpu' for Wolff updates (algorithm 'wolff')")
         if model.has_field:
-            raise ConfigError("model.h", "nonzero", "0 for sampler.algorithm = 'wolff' "
-                              "(use 'metropolis' in a field)")
+            raise InvalidValue("h", "nonzero", "0 for Wolff updates (algorithm 'wolff'; "
+                              "use 'metropolis' in a field)")
         if isinstance(model, Potts) and np.any(model.neighbor_J_np < 0):
-            raise ConfigError("model.J", "negative", "J >= 0 for Wolff on the Potts model")
+            raise InvalidValue("J", "negative", "J >= 0 for Wolff on the Potts model")
         if not isinstance(model, (Ising, Potts, ONModel)):
-            raise ConfigError("model.kind", type(model).__name__, "ising, potts, xy or heisenberg")
+            raise InvalidValue("model", type(model).__name__, "ising, potts, xy or heisenberg")
         self.model = model
         self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
         self.rng = seed_states(seed_sequence, len(self.beta))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.groundstate import ground_states
 from physbreak.problems.spin import SpinProblem, make_problem
 from physbreak.lattice import build
@@ -116,7 +116,7 @@ def _random_regular(rng, n, d, tries=1000):
         e = {tuple(sorted(s)) for s in stubs.tolist()}
         if len(e) == len(stubs):
             return sorted(e)
-    raise ConfigError("family.sizes", n, f"a size with a simple {d}-regular graph")
+    raise InvalidValue("sizes", n, f"a size with a simple {d}-regular graph")
 
 
 FAMILIES = {"uniform": _uniform, "frustrated": _frustrated, "spin_glass": _spin_glass,
@@ -127,7 +127,7 @@ def generate(family: str, size: int, rng: np.random.Generator, params: dict | No
              exact_limit: int = 30, seed: int = 0) -> SpinProblem:
     """One problem of ``family`` at ``size``, with ground states and symmetry."""
     if family not in FAMILIES:
-        raise ConfigError("family.name", family, f"one of {', '.join(FAMILIES)}")
+        raise InvalidValue("name", family, f"one of {', '.join(FAMILIES)}")
     label, bonds, J, h = FAMILIES[family](rng, size, params or {})
     ground = ground_states(len(h), bonds, J, h, exact_limit=exact_limit, seed=seed)
     return make_problem(family, label, bonds, J, h, ground)

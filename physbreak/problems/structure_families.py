@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 
 STRUCTURE_FAMILIES = ("batio3", "glazer", "molecules", "structures")
 CASE_FAMILIES = STRUCTURE_FAMILIES + ("couplings",)  # families of cases rather than sizes
@@ -31,7 +31,7 @@ def _files(params: dict, key: str) -> list[str]:
     files = files if isinstance(files, list) else [files]
     for f in files:
         if not isinstance(f, str) or not Path(f).is_file():
-            raise ConfigError(f"family.params.{key}", f, "existing files (paths relative to the working directory)")
+            raise InvalidValue(f"params.{key}", f, "existing files (paths relative to the working directory)")
     return files
 
 
@@ -40,17 +40,17 @@ def cases(name: str, params: dict) -> list[str]:
     if name == "couplings":
         files = _files(params, "files")
         if not files or set(params) - {"files"}:
-            raise ConfigError("family.params", sorted(params), "files = [couplings files]")
+            raise InvalidValue("params", sorted(params), "files = [couplings files]")
         return files
     if name == "structures":
         if "files" in params:
             if set(params) != {"files"} or not _files(params, "files"):
-                raise ConfigError("family.params", sorted(params), "files = [...] alone, or inputs and targets")
+                raise InvalidValue("params", sorted(params), "files = [...] alone, or inputs and targets")
             return [f"file:{k}" for k in range(len(params["files"]))]
         inputs, targets = _files(params, "inputs"), params.get("targets")
         if not inputs or not isinstance(targets, list) or len(targets) != len(inputs) or set(params) != {"inputs",
                                                                                                           "targets"}:
-            raise ConfigError("family.params", sorted(params), "files = [...], or inputs = [...] with one targets "
+            raise InvalidValue("params", sorted(params), "files = [...], or inputs = [...] with one targets "
                               "entry (a file or a list of files) per input")
         for t in targets:
             _files({"targets": t}, "targets")
@@ -61,7 +61,7 @@ def cases(name: str, params: dict) -> list[str]:
         parents = params.get("parents", "TORC")
         kinds = list(parents) if isinstance(parents, str) else parents
         if not isinstance(kinds, list) or not kinds or any(k not in PARENTS for k in kinds):
-            raise ConfigError("family.params.parents", parents, f"letters of TORC, or a list of {', '.join(PARENTS)}")
+            raise InvalidValue("params.parents", parents, f"letters of TORC, or a list of {', '.join(PARENTS)}")
         return kinds
     if name == "glazer":
         from physbreak.problems.glazer import SYSTEMS
@@ -69,7 +69,7 @@ def cases(name: str, params: dict) -> list[str]:
         systems = list(params.get("systems", SYSTEMS))
         bad = [s for s in systems if s not in SYSTEMS]
         if bad:
-            raise ConfigError("family.params.systems", bad, f"tilted Glazer systems: {', '.join(SYSTEMS)}")
+            raise InvalidValue("params.systems", bad, f"tilted Glazer systems: {', '.join(SYSTEMS)}")
         return systems
     if name == "molecules":
         from physbreak.systems.molecules import FAMILIES, RAISE
@@ -80,10 +80,10 @@ def cases(name: str, params: dict) -> list[str]:
             ok = (len(parts) == 2 and parts[0] in FAMILIES and parts[1] in FAMILIES[parts[0]]) or \
                 (len(parts) == 3 and parts[0] == "raised" and parts[2] in RAISE)
             if not ok:
-                raise ConfigError("family.params.molecules", entry,
+                raise InvalidValue("params.molecules", entry,
                                   f"'family:name' ({', '.join(FAMILIES)}) or 'raised:<ase name>:<{'|'.join(RAISE)}>'")
         return out
-    raise ConfigError("family.name", name, f"one of {', '.join(STRUCTURE_FAMILIES)}")
+    raise InvalidValue("name", name, f"one of {', '.join(STRUCTURE_FAMILIES)}")
 
 
 @lru_cache(maxsize=None)

@@ -28,9 +28,12 @@ Spin couplings (:func:`read_couplings`), one of three forms::
     h = 0.0             # or one per site   1 2 -1.0                 attrs n_sites, label optional
     n_sites = 3         # optional          h 0 0.5   (field on 0)
     label = "triangle"  # optional
+    ground_states = [[1, -1, 1]]            # optional (toml, h5): checked, not searched
 
 ``J > 0`` is ferromagnetic (``E = -sum J s_i s_j - sum h s_i``); ground states
-come from exact enumeration up to ``exact_limit`` spins, annealing search beyond.
+come from exact enumeration up to ``exact_limit`` spins, annealing search beyond,
+unless given (``ground_states``: +-1 rows of one energy, checked against the
+enumeration where it is exact).
 """
 
 from __future__ import annotations
@@ -265,10 +268,10 @@ def _toml(path):
         raw = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"couplings file {str(path)!r} is not valid TOML ({exc})") from None
-    unknown = set(raw) - {"bonds", "J", "h", "n_sites", "label"}
+    unknown = set(raw) - {"bonds", "J", "h", "n_sites", "label", "ground_states"}
     if unknown:
         raise DataError(f"couplings file {str(path)!r}: unknown keys {sorted(unknown)}; allowed: bonds, J, h, "
-                        "n_sites, label")
+                        "n_sites, label, ground_states")
     if "bonds" not in raw:
         raise DataError(f"couplings file {str(path)!r}: bonds is required (a list of [i, j] site pairs)")
     return raw
@@ -285,8 +288,9 @@ def _hdf5(path):
         if "bonds" not in f:
             raise DataError(f"couplings file {str(path)!r}: no dataset 'bonds' (k, 2)")
         raw = {"bonds": f["bonds"][()].tolist(), "J": f["J"][()].tolist() if "J" in f else 1.0}
-        if "h" in f:
-            raw["h"] = f["h"][()].tolist()
+        for key in ("h", "ground_states"):
+            if key in f:
+                raw[key] = f[key][()].tolist()
         for key in ("n_sites", "label"):
             if key in f.attrs:
                 raw[key] = f.attrs[key].item() if hasattr(f.attrs[key], "item") else f.attrs[key]
@@ -348,7 +352,17 @@ def _checked(raw: dict, where: str) -> dict:
     J = _values(raw.get("J", 1.0), len(bonds), "J", "one per bond", where)
     h = _values(raw.get("h", 0.0), n, "h", "one per site", where)
     label = str(raw.get("label", Path(where).stem))
-    return {"bonds": bonds, "J": J, "h": h, "label": label}
+    out = {"bonds": bonds, "J": J, "h": h, "label": label}
+    if "ground_states" in raw:
+        try:
+            states = np.asarray(raw["ground_states"], dtype=float)
+        except (TypeError, ValueError):
+            states = np.zeros((0, 0))
+        if states.ndim != 2 or states.shape[1] != n or len(states) == 0 or not np.all(np.abs(states) == 1):
+            raise DataError(f"{where}: ground_states of shape {states.shape} are not allowed: rows of {n} "
+                            "values +1 or -1")
+        out["ground_states"] = np.unique(states.astype(np.int8), axis=0)
+    return out
 
 
 def _values(value, n: int, name: str, what: str, where: str) -> np.ndarray:
@@ -367,9 +381,23 @@ def _values(value, n: int, name: str, what: str, where: str) -> np.ndarray:
 def spin_problem(couplings: dict, exact_limit: int = 30, seed: int = 0, family: str = "user"):
     """A :class:`~physbreak.problems.spin.SpinProblem` of the couplings with its
     ground states (exact up to ``exact_limit`` spins, searched beyond) and symmetry."""
-    from physbreak.groundstate import ground_states
+    from physbreak.groundstate import GroundStates, energies, ground_states
     from physbreak.problems.spin import make_problem
 
-    n = len(couplings["h"])
-    gs = ground_states(n, couplings["bonds"], couplings["J"], couplings["h"], exact_limit, seed=seed)
+    n, c = len(couplings["h"]), couplings
+    given = c.get("ground_states")
+    if given is None:
+        gs = ground_states(n, c["bonds"], c["J"], c["h"], exact_limit, seed=seed)
+    else:
+        e = energies(given, c["bonds"], c["J"], c["h"])
+        if np.ptp(e) > 1e-9:
+            raise DataError(f"{c['label']}: the given ground_states have different energies ({e.min():g} to "
+                            f"{e.max():g} J): ground states share one energy")
+        if n <= exact_limit:  # checked, and completed by the enumeration
+            gs = ground_states(n, c["bonds"], c["J"], c["h"], exact_limit)
+            if e[0] > gs.energy + 1e-9:
+                raise DataError(f"{c['label']}: the given ground_states have E = {e[0]:g} J, above the exact "
+                                f"ground energy {gs.energy:g} J")
+        else:
+            gs = GroundStates(float(e[0]), len(given), given, exact=False)
     return make_problem(family, couplings["label"], couplings["bonds"], couplings["J"], couplings["h"], gs)

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.symmetry.group import FiniteGroup
 
 
@@ -129,7 +129,7 @@ def bond_rep(group: FiniteGroup, bonds: np.ndarray) -> SignedPermRep:
         try:
             out[g] = [key[(min(i, j), max(i, j))] for i, j in mapped.tolist()]
         except KeyError:
-            raise ConfigError("group", group.name, f"site permutations that map the {len(bonds)} "
+            raise InvalidValue("group", group.name, f"site permutations that map the {len(bonds)} "
                               f"bonds on {n} sites onto themselves") from None
     return SignedPermRep(group, out)
 

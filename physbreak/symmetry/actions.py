@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.symmetry.group import FiniteGroup
 
 _CHUNK = 1 << 22  # elements x sites handled per vectorised block
@@ -222,7 +222,7 @@ class Structure:
 
     def fixed_mask(self, group: FiniteGroup) -> np.ndarray:
         if "matrix" not in group.realisations:
-            raise ConfigError("group", group.name, "a group realised by 3x3 matrices")
+            raise InvalidValue("group", group.name, "a group realised by 3x3 matrices")
         return np.array([self.atom_permutation(R) is not None for R in group.realisations["matrix"]])
 
     def equals(self, other: "Structure") -> bool:

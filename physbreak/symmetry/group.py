@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 
 REALISATIONS = ("matrix", "perm", "sign", "potts")
 
@@ -70,10 +70,10 @@ class FiniteGroup:
     def __init__(self, realisations: dict, name: str = "", generators=None):
         for kind in realisations:
             if kind not in REALISATIONS:
-                raise ConfigError("group realisation", kind, f"one of {', '.join(REALISATIONS)}")
+                raise InvalidValue("group realisation", kind, f"one of {', '.join(REALISATIONS)}")
         orders = {len(v) for v in realisations.values()}
         if len(orders) != 1:
-            raise ConfigError("group realisations", sorted(orders), "arrays with one common order")
+            raise InvalidValue("group realisations", sorted(orders), "arrays with one common order")
         self.realisations = {k: np.asarray(v) for k, v in realisations.items()}
         self.name = name
         self.order = orders.pop()
@@ -107,7 +107,7 @@ class FiniteGroup:
                         elements.append(prod)
                         new.append(index[key])
                         if len(elements) > max_order:
-                            raise ConfigError("group generators", name or "given",
+                            raise InvalidValue("group generators", name or "given",
                                               f"generators of a finite group of order <= {max_order}")
             frontier = new
         for g in gens:
@@ -218,7 +218,7 @@ def direct_product(a: FiniteGroup, b: FiniteGroup, name: str = "") -> FiniteGrou
     must use different realisation kinds (e.g. a lattice group and Z2)."""
     clash = set(a.realisations) & set(b.realisations)
     if clash:
-        raise ConfigError("direct_product", sorted(clash), "groups realised by different kinds")
+        raise InvalidValue("direct_product", sorted(clash), "groups realised by different kinds")
     reals = {k: np.repeat(v, b.order, axis=0) for k, v in a.realisations.items()}
     reals.update({k: np.tile(v, (a.order,) + (1,) * (v.ndim - 1)) for k, v in b.realisations.items()})
     gens = [g * b.order for g in a.generators] + list(b.generators)

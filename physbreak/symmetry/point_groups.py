@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.symmetry.group import FiniteGroup
 
 
@@ -67,7 +67,7 @@ def point_group(name: str) -> FiniteGroup:
     realised by ``"matrix"`` (3x3 orthogonal)."""
     key = ALIASES.get(name, name)
     if key not in _GENERATORS:
-        raise ConfigError("point group", name, f"a Schoenflies symbol: {', '.join(NAMES)}")
+        raise InvalidValue("point group", name, f"a Schoenflies symbol: {', '.join(NAMES)}")
     gens = _GENERATORS[key]
     if not gens:
         return FiniteGroup({"matrix": np.eye(3)[None]}, key, generators=[])

@@ -149,9 +149,9 @@ def crystal_space_group(atoms, symprec: float = 1e-3) -> CrystalSymmetry:
         except Exception:  # spglib's newer error handling raises instead of returning None
             data = None
     if data is None:
-        from physbreak.errors import ConfigError
+        from physbreak.errors import InvalidValue
 
-        raise ConfigError("symprec", symprec, "a tolerance at which spglib finds the symmetry")
+        raise InvalidValue("symprec", symprec, "a tolerance at which spglib finds the symmetry")
     return CrystalSymmetry(int(data.number), data.international, data.pointgroup,
                            np.asarray(data.rotations), np.asarray(data.translations), symprec)
 

@@ -8,7 +8,7 @@ MODELS = ("ising", "potts", "xy", "heisenberg")
 
 def make_model(kind: str, lattice, J=(1.0,), h=0.0, q: int = 3, device="cpu") -> SpinModel:
     """Build a spin model by name (one of :data:`MODELS`)."""
-    from physbreak.errors import ConfigError
+    from physbreak.errors import InvalidValue
 
     if kind == "ising":
         return Ising(lattice, J, h, device)
@@ -18,7 +18,7 @@ def make_model(kind: str, lattice, J=(1.0,), h=0.0, q: int = 3, device="cpu") ->
         return XY(lattice, J, h, device)
     if kind == "heisenberg":
         return Heisenberg(lattice, J, h, device)
-    raise ConfigError("model.kind", kind, f"one of {', '.join(MODELS)}")
+    raise InvalidValue("kind", kind, f"one of {', '.join(MODELS)}")
 
 
 __all__ = ["MODELS", "Heisenberg", "Ising", "ONModel", "Potts", "SpinModel", "XY", "make_model"]

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy.special import erfc
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,12 +80,12 @@ def load_parameters(name: str = "BaTiO3_ZVR1995") -> PerovskiteParameters:
     """Parameters from a shipped file (by name, see :func:`available`) or a TOML path."""
     path = Path(name) if str(name).endswith(".toml") else DATA / f"{name}.toml"
     if not path.exists():
-        raise ConfigError("material", name, f"one of {', '.join(available())} or a .toml file")
+        raise InvalidValue("material", name, f"one of {', '.join(available())} or a .toml file")
     raw = tomllib.loads(path.read_text())
     try:
         j = tuple(float(x) for x in raw["short_range"]["j"])
         if len(j) != 7:
-            raise ConfigError("short_range.j", list(j), "seven couplings j1..j7")
+            raise InvalidValue("short_range.j", list(j), "seven couplings j1..j7")
         return PerovskiteParameters(
             raw["name"], raw.get("source", ""), float(raw["lattice"]["a"]),
             float(raw["lattice"].get("pressure_gpa", 0.0)),
@@ -95,7 +95,7 @@ def load_parameters(name: str = "BaTiO3_ZVR1995") -> PerovskiteParameters:
             float(raw["dipole"]["Z_star"]), float(raw["dipole"]["eps_inf"]),
             dict(raw["mode"]["xi"]), dict(raw["mode"].get("born", {})))
     except KeyError as exc:
-        raise ConfigError(f"{path.name}: {exc.args[0]}", "missing", "a value (see BaTiO3_ZVR1995.toml)") from None
+        raise InvalidValue(f"{path.name}: {exc.args[0]}", "missing", "a value (see BaTiO3_ZVR1995.toml)") from None
 
 
 def _shell_vectors(shell: int) -> np.ndarray:
@@ -193,7 +193,7 @@ class EffectiveHamiltonian:
     def __init__(self, params: PerovskiteParameters, L: int, pressure_gpa: float | None = None,
                  device="cpu", dtype=torch.float64):
         if L < 2:
-            raise ConfigError("size", L, "an integer >= 2 (cells per edge)")
+            raise InvalidValue("L", L, "an integer >= 2 (cells per edge)")
         self.p, self.L, self.N = params, L, L**3
         self.pressure = (params.pressure_gpa if pressure_gpa is None else pressure_gpa) * GPA
         self.device, self.dtype = torch.device(device), dtype

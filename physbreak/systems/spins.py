@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 from physbreak.lattice import Lattice
 
 
@@ -53,7 +53,7 @@ class SpinModel:
         else:
             sizes = np.cumsum([len(b) for b in lattice.shells])
             if J.size not in sizes:
-                raise ConfigError("model.J", f"{J.size} values",
+                raise InvalidValue("J", f"{J.size} values",
                                   f"one per shell (at most {shells}) or one per bond "
                                   f"(one of {sizes.tolist()})")
             self.n_shells = int(np.searchsorted(sizes, J.size)) + 1
@@ -203,7 +203,7 @@ class Potts(SpinModel):
 
     def __init__(self, lattice, q: int = 3, J=(1.0,), h=0.0, device="cpu"):
         if not isinstance(q, (int, np.integer)) or q < 2:
-            raise ConfigError("model.q", q, "an integer >= 2")
+            raise InvalidValue("q", q, "an integer >= 2")
         self.q = int(q)
         super().__init__(lattice, J, h, device)
         angle = 2 * math.pi * torch.arange(self.q, dtype=torch.float64) / self.q

@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from physbreak.errors import ConfigError
+from physbreak.errors import InvalidValue
 
 _SYMBOL = re.compile(r"^([a-c])([+\-0])([a-c])([+\-0])([a-c])([+\-0])$")
 CORNERS = np.array(list(np.ndindex(2, 2, 2)))  # the 8 B sites of the 2x2x2 cell
@@ -32,7 +32,7 @@ def parse_glazer(symbol: str) -> tuple[tuple[str, str], ...]:
     """``"a0b+c-"`` -> ``(("a", "0"), ("b", "+"), ("c", "-"))`` (x, y, z)."""
     m = _SYMBOL.match(symbol.replace("⁺", "+").replace("⁻", "-").replace("⁰", "0"))
     if not m:
-        raise ConfigError("glazer", symbol, "three letter+sign pairs, e.g. 'a0b+c-' or 'a-a-a-'")
+        raise InvalidValue("glazer", symbol, "three letter+sign pairs, e.g. 'a0b+c-' or 'a-a-a-'")
     return tuple((m.group(2 * k + 1), m.group(2 * k + 2)) for k in range(3))
 
 
@@ -71,13 +71,13 @@ def build(symbol: str, angles_deg, a: float = 3.9, elements=("Sr", "Ti", "O")):
     if len(angles) == len(letters) and len(angles) != 3:
         angles = np.array([angles[letters.index(letter)] for letter, _ in pairs])
     if len(angles) != 3:
-        raise ConfigError("angles", angles_deg.tolist() if hasattr(angles_deg, "tolist") else angles_deg,
+        raise InvalidValue("angles", angles_deg.tolist() if hasattr(angles_deg, "tolist") else angles_deg,
                           "three angles (x, y, z) or one per distinct letter")
     for i in range(3):
         for j in range(i):
             if pairs[i][0] == pairs[j][0] and pairs[i][1] != "0" and pairs[j][1] != "0" \
                     and not np.isclose(angles[i], angles[j]):
-                raise ConfigError("angles", angles.tolist(), f"equal angles for the equal letters of {symbol}")
+                raise InvalidValue("angles", angles.tolist(), f"equal angles for the equal letters of {symbol}")
     omega = np.stack([tilt_signs(CORNERS, phase, ax) * np.radians(angles[ax]) for ax, (_, phase) in enumerate(pairs)], 1)
     R = _rotation(omega)
     B = CORNERS * a
@@ -111,7 +111,7 @@ def octahedron_rotations(atoms, b_element: str = "Ti", o_element: str = "O") -> 
     sym = np.array(atoms.get_chemical_symbols())
     B, O = atoms.positions[sym == b_element], atoms.positions[sym == o_element]
     if len(B) != 8 or len(O) != 24:
-        raise ConfigError("structure", atoms.get_chemical_formula(), "a 2x2x2 ABO3 supercell (8 B, 24 O)")
+        raise InvalidValue("structure", atoms.get_chemical_formula(), "a 2x2x2 ABO3 supercell (8 B, 24 O)")
     a = np.linalg.norm(cell, axis=1) / 2
     frac_B = np.linalg.solve(cell.T, B.T).T
     cells = np.rint(frac_B * 2).astype(int) % 2

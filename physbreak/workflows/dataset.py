@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from physbreak.config import Section
+from physbreak.config import Section, fields
 from physbreak.errors import ConfigError
 from physbreak.problems.spin_families import FAMILIES, generate
 from physbreak.problems import store
@@ -86,7 +86,8 @@ def parse(text: str) -> DatasetConfig:
         if not isinstance(params, dict):
             raise ConfigError(f"family[{k}].params", params, "a table")
         if structure:
-            structure_cases(name, params)  # checks the params now, not halfway through the run
+            with fields({}, f"family[{k}]."):
+                structure_cases(name, params)  # checks the params now, not halfway through the run
         specs.append(FamilySpec(name, str(sec.get("split", "train")), tuple(sizes),
                                 sec.integer("count", 1, minimum=1), params))
     return DatasetConfig(tuple(specs), top.integer("seed", 0, minimum=0),
@@ -141,8 +142,9 @@ def build_dataset(cfg: DatasetConfig, out=None, resume: bool = False, progress: 
             if spec.name in CASE_FAMILIES:
                 store.write_structure(f, k, generate_structure(spec.name, size, rng, spec.params), spec.split)
                 continue
-            problem = generate(spec.name, size, rng, spec.params, cfg.exact_limit,
-                               seed=int(ss.generate_state(1)[0]))
+            with fields({}, "family."):
+                problem = generate(spec.name, size, rng, spec.params, cfg.exact_limit,
+                                   seed=int(ss.generate_state(1)[0]))
             store.write_problem(f, k, problem, spec.split)
         f.attrs["complete"] = True
     finally:

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak.config import Section, check_device, device_of, positive_number, read_toml
+from physbreak.config import Section, check_device, device_of, fields, positive_number, read_toml
 from physbreak.io.hdf5 import create_file
 from physbreak.errors import ConfigError
 from physbreak.systems.perovskite import GPA, EffectiveHamiltonian, load_parameters
@@ -90,7 +90,8 @@ def parse(text: str) -> PerovskiteRunConfig:
         raise ConfigError("kind", top.get("kind"), "'perovskite'")
     device = device_of(top)
     material = str(top.get("material", "BaTiO3_ZVR1995"))
-    load_parameters(material)  # clear error for an unknown material, before anything is written
+    with fields({}):  # a clear error for an unknown material, before anything is written
+        load_parameters(material)
     pressure = top.get("pressure_gpa", None)
     if pressure is not None and (isinstance(pressure, bool) or not isinstance(pressure, (int, float))):
         raise ConfigError("pressure_gpa", pressure, "a number (GPa)")
@@ -159,8 +160,9 @@ def run(cfg: PerovskiteRunConfig, out=None, resume: bool = False, progress: bool
     """Run (or continue) the schedule; returns the HDF5 path."""
     path = Path(out or cfg.output)
     check_device(cfg.device)
-    params = load_parameters(cfg.material)
-    ham = EffectiveHamiltonian(params, cfg.size, cfg.pressure_gpa, cfg.device)
+    with fields({"L": "size"}):
+        params = load_parameters(cfg.material)
+        ham = EffectiveHamiltonian(params, cfg.size, cfg.pressure_gpa, cfg.device)
     gen = torch.Generator(device=ham.device).manual_seed(cfg.seed)
     md = Langevin(ham, cfg.dt, (cfg.friction, cfg.strain_friction), generator=gen)
     temps = cfg.temperatures

@@ -32,14 +32,16 @@ def system_name(size) -> str:
 
 def build_model(cfg: RunConfig, size, index: int) -> SpinModel:
     """The Hamiltonian of system ``index`` (quenched disorder seeded per system)."""
-    lattice = build(cfg.lattice.kind, size, cfg.lattice.periodic, n_shells=max(1, len(cfg.model.J)))
+    with config_mod.fields({"shell": "model.J"}, "lattice."):
+        lattice = build(cfg.lattice.kind, size, cfg.lattice.periodic, n_shells=max(1, len(cfg.model.J)))
     J = cfg.model.J
     if cfg.model.disorder != "none":
         rng = np.random.default_rng([cfg.model.disorder_seed, index])
         n = len(lattice.bonds(1))
         draw = rng.choice([-1.0, 1.0], n) if cfg.model.disorder == "pm" else rng.standard_normal(n)
         J = J[0] * draw
-    return make_model(cfg.model.kind, lattice, J, cfg.model.h, cfg.model.q, cfg.device)
+    with config_mod.fields({"shell": "model.J"}, "model."):
+        return make_model(cfg.model.kind, lattice, J, cfg.model.h, cfg.model.q, cfg.device)
 
 
 def kernel_for(cfg: RunConfig, model) -> str:
@@ -52,7 +54,16 @@ def kernel_for(cfg: RunConfig, model) -> str:
     return "compiled" if checkerboard.supports(model) else "torch"
 
 
+SAMPLER_FIELDS = {"device": "device", "h": "model.h", "J": "model.J", "model": "model.kind",
+                  "temperatures": "temperatures"}
+
+
 def _sampler(cfg: RunConfig, model, temperatures, seeds):
+    with config_mod.fields(SAMPLER_FIELDS, "sampler."):
+        return _sampler_of(cfg, model, temperatures, seeds)
+
+
+def _sampler_of(cfg: RunConfig, model, temperatures, seeds):
     if cfg.sampler.algorithm == "tempering":
         kernel_seeds, exchange_seeds = seeds.spawn(2)
         inner = _kernel(cfg, model, temperatures, kernel_seeds)

@@ -247,6 +247,7 @@ def run_spins(cfg: TrainConfig, progress=None) -> Path:
 
     data = Path(cfg.dataset_path)
     if cfg.dataset is not None:
+        data.parent.mkdir(parents=True, exist_ok=True)
         build_dataset(cfg.dataset, data, resume=True, progress=progress)
     elif not data.is_file():
         raise ConfigError("dataset", str(data), "an existing ground-state file (`physbreak groundstates`), or "
