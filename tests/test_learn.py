@@ -4,7 +4,6 @@ files, training, checkpoints, prediction, and the errors bad input gets."""
 import json
 import pickle
 import subprocess
-import sys
 from pathlib import Path
 
 import ase.io
@@ -225,7 +224,17 @@ def test_couplings_train_and_predict_end_to_end(tmp_path):
 # --- bad input ---------------------------------------------------------------------------------------
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "physbreak.cli", *map(str, args)], capture_output=True, text=True)
+    """``physbreak ARGS`` in this process (the console script is exercised by the tests above)."""
+    import contextlib
+    import io
+    from types import SimpleNamespace
+
+    from physbreak.cli import main
+
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main([str(a) for a in args])
+    return SimpleNamespace(returncode=code, stderr=err.getvalue(), stdout=out.getvalue())
 
 
 def one_line_error(r, *fragments):
