@@ -9,4 +9,4 @@
 from physbreak.lattice.builders import KINDS, build
 from physbreak.lattice.lattice import Lattice, from_edges, neighbour_table
 
-__all__ = ["KINDS", "Lattice", "build", "from_edges"]
+__all__ = ["KINDS", "Lattice", "build", "from_edges", "neighbour_table"]

@@ -23,9 +23,8 @@ import torch
 
 from physbreak.learn.predictor import Predictor
 from physbreak.nn.e3nn_structure import StructureGraph, StructureNet
-from physbreak.relaxed.breakers import (BREAKER_DIM, BREAKER_IRREPS, BREAKER_SLOTS, NoBreaker,
-                                        NoiseInjection, RelaxedCanonicalization, Unconstrained,
-                                        breaking_set, make_breaker)
+from physbreak.relaxed.breakers import (BREAKER_DIM, BREAKER_IRREPS, BREAKER_SLOTS, NoBreaker, NoiseInjection,
+                                        Unconstrained, make_breaker)
 from physbreak.relaxed.frames import canonical_frame, rotated
 from physbreak.relaxed.losses import nearest_target_loss
 
