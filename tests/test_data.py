@@ -88,3 +88,19 @@ def test_shipped_batio3_model_predicts_the_ground_state_of_a_cubic_cif(tmp_path,
     for atoms in predicted:
         assert group_name(atoms) == target
         assert orbit_rmsd(displacement(cubic, atoms), truth) < 0.01
+
+
+def test_shipped_batio3_model_on_a_structure_dataset(tmp_path, capsys):
+    """A structures dataset in, a predictions file out, summarised by `physbreak analyze`."""
+    from physbreak.cli import main
+
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(f'seed = 3\noutput = "{tmp_path / "b.h5"}"\n[[family]]\nname = "batio3"\ncount = 1\n'
+                   '[family.params]\nparents = "TR"\n')
+    assert main(["groundstates", str(cfg), "--quiet"]) == 0
+    ckpt = DATA / "models/batio3/checkpoints/batio3-sbs.pt"
+    assert main(["predict", str(ckpt), str(tmp_path / "b.h5"), "--out", str(tmp_path / "p.h5")]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path / "p.h5"), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["kind"] for r in rows] == ["R", "T"] and all(r["group_ok"] == 1.0 and r["rmsd"] < 0.01 for r in rows)
