@@ -207,7 +207,7 @@ def test_groundstates_writes_structure_families_and_resumes(tmp_path):
     bad.write_text(STRUCTURE_DATASET.replace('"a0a0c-"', '"a0a0z-"'))
     r = subprocess.run(["physbreak", "groundstates", str(bad), "--out", str(tmp_path / "x.h5")],
                        capture_output=True, text=True)
-    assert r.returncode == 2 and "family.params.systems" in r.stderr and "a0a0z-" in r.stderr
+    assert r.returncode == 2 and "family[0].params.systems" in r.stderr and "a0a0z-" in r.stderr
 
 
 def test_shipped_structure_configs_parse():

@@ -137,12 +137,17 @@ def run_task(text: str, path: str) -> str:
     torch.set_num_threads(1)
     numba.set_num_threads(1)
     part, cfg = Path(path + ".part"), config_mod.parse(text)
-    try:
-        simulate(cfg, out=part, resume=part.exists(), progress=False)
-    except CorruptFileError:
-        # an attempt killed while HDF5 was writing can leave a part it cannot read;
-        # a part holds no finished work, so start the task again
-        part.unlink(missing_ok=True)
+    resumed = False
+    if part.exists():
+        try:
+            simulate(cfg, out=part, resume=True, progress=False)
+            resumed = True
+        except (CorruptFileError, OSError, RuntimeError, KeyError):
+            # an attempt killed while HDF5 was writing can leave a part it cannot read, or one whose
+            # internal links point past its end (h5py: RuntimeError "addr overflow"); a part holds
+            # no finished work, so start the task again
+            part.unlink(missing_ok=True)
+    if not resumed:
         simulate(cfg, out=part, progress=False)
     os.replace(part, path)
     return path
