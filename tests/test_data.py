@@ -3,7 +3,6 @@ regenerated from its command and seed and compared with the file."""
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import ase.io
@@ -79,10 +78,10 @@ def test_shipped_batio3_model_predicts_the_ground_state_of_a_cubic_cif(tmp_path,
     ase.io.write(tmp_path / "cubic.cif", cubic)
     _, modes = ground_state_modes(params, np.zeros(6), directions=directions)
     truth = np.stack([cell_atoms(params, u, np.zeros(6)).positions - cubic.positions for u in modes])
-    r = subprocess.run(["physbreak", "predict", str(DATA / "models/batio3/checkpoints/batio3-sbs.pt"),
-                        str(tmp_path / "cubic.cif"), "--target", target, "--variants", "all"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    from physbreak.cli import main
+
+    assert main(["predict", str(DATA / "models/batio3/checkpoints/batio3-sbs.pt"), str(tmp_path / "cubic.cif"),
+                 "--target", target, "--variants", "all"]) == 0
     predicted = ase.io.read(tmp_path / f"cubic_{target}.cif", index=":")
     assert len(predicted) == len(modes)  # every domain variant
     for atoms in predicted:
