@@ -61,8 +61,9 @@ def test_files_give_the_generator_problems_and_the_same_training_metrics(batio3,
     """Built-in problems written to files (extxyz: the frame and 8 decimals of
     the positions kept; CIF for orthogonal cells) come back with the same
     groups, target subgroup and every domain variant; trained with the same
-    seed, the metrics agree: groups identical, RMSD and relaxed error to 1e-6 A
-    (the files round positions to 1e-8 A)."""
+    seed, the metrics agree: groups identical, RMSD and relaxed error to 1e-5 A
+    (the files round positions to 1e-8 A, and two-thread training rounds
+    differently from run to run: ~1e-6 A after these 6 epochs)."""
     cubic_like = [p for p in batio3 if p.kind in "TC"]
     for ext, problems in (("extxyz", batio3 + molecules), ("cif", cubic_like)):
         back = from_files(write_problem_files(problems, tmp_path, ext))
@@ -78,7 +79,7 @@ def test_files_give_the_generator_problems_and_the_same_training_metrics(batio3,
         rows.append(evaluate_structures(model, problems, seed=1))
     for a, b in zip(*rows):
         assert (a["group"], a["group_ok"]) == (b["group"], b["group_ok"])
-        assert abs(a["rmsd"] - b["rmsd"]) < 1e-6 and abs(a.get("relaxed_error", 0) - b.get("relaxed_error", 0)) < 1e-6
+        assert abs(a["rmsd"] - b["rmsd"]) < 1e-5 and abs(a.get("relaxed_error", 0) - b.get("relaxed_error", 0)) < 1e-5
 
 
 def _example():
