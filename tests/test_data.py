@@ -52,7 +52,7 @@ def test_shipped_models_reproduce_their_results():
     test = make_dataset(["T", "O"], 6, seed=1)  # the first two parents of the config's test set (seed + 1)
     for row, again in zip(stored, evaluate_structures(batio3, test, seed=0)):
         assert row["kind"] == again["kind"] and row["group"] == again["group"]
-        assert abs(row["rmsd"] - again["rmsd"]) < 1e-9
+        assert abs(row["rmsd"] - again["rmsd"]) < 1e-7  # A; threads may round the last bits differently
     j1j2 = load(DATA / "models/j1j2/checkpoints/uniform-canonical.pt")
     stored = json.loads((DATA / "models/j1j2/results/uniform-canonical.json").read_text())["rows"]
     test = [p for _, s, p in read_problems(DATA / "models/j1j2/uniform.h5", "test")][:8]
