@@ -112,12 +112,12 @@ def test_train_and_predict_a_perovskite_that_is_not_built_in(tmp_path):
                        f'inputs = {json.dumps(inputs[:8])}\ntargets = {json.dumps(targets[:8])}\n'
                        f'[[family]]\nname = "structures"\nsplit = "test"\n[family.params]\n'
                        f'inputs = {json.dumps(inputs[8:])}\ntargets = {json.dumps(targets[8:])}\n')
-    r = subprocess.run(["physbreak", "groundstates", str(dataset)], capture_output=True, text=True)
+    r = run_cli("groundstates", dataset)
     assert r.returncode == 0, r.stderr
     cfg = tmp_path / "train.toml"
     cfg.write_text(f'kind = "structures"\noutput = "{tmp_path / "out"}"\nbreakers = ["sbs"]\n'
                    f'datasets = ["{tmp_path / "knbo3.h5"}"]\n[files]\nepochs = 60\n')
-    r = subprocess.run(["physbreak", "train", str(cfg), "--quiet"], capture_output=True, text=True)
+    r = run_cli("train", cfg, "--quiet")
     assert r.returncode == 0, r.stderr
     assert "| sbs |" in (tmp_path / "out" / "report.md").read_text() and "%|" not in r.stderr  # no progress bar
     ckpt = tmp_path / "out" / "checkpoints" / "knbo3-sbs.pt"
