@@ -29,7 +29,6 @@ from physbreak.learn.metrics import spin_metrics, structure_metrics
 from physbreak.problems import store
 from physbreak.problems.store import read_problems, read_structures
 
-HDF5_SUFFIXES = (".h5", ".hdf5")
 
 
 def _is_hdf5(path: Path) -> bool:
