@@ -22,3 +22,24 @@ def run_chains(model, sampler, n_therm, n_samples, seed=0, ordered=False):
         e.append((model.energy(state) / model.n_sites).numpy())
         m.append(model.magnetization(state).numpy())
     return np.array(e), np.array(m)
+
+
+def run_cli(*args):
+    """``physbreak ARGS`` in this process (the console script is exercised by the tests above)."""
+    import contextlib
+    import io
+    from types import SimpleNamespace
+
+    from physbreak.cli import main
+
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main([str(a) for a in args])
+    return SimpleNamespace(returncode=code, stderr=err.getvalue(), stdout=out.getvalue())
+
+
+def one_line_error(r, *fragments):
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    for f in fragments:
+        assert f in r.stderr, (f, r.stderr)

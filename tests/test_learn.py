@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import one_line_error, run_cli
 from physbreak.learn import load
 from physbreak.learn.metrics import evaluate_structures, orbit_rmsd
 from physbreak.learn.structure import STRUCTURE_BREAKERS, make_predictor
@@ -222,27 +223,6 @@ def test_couplings_train_and_predict_end_to_end(tmp_path):
 
 
 # --- bad input ---------------------------------------------------------------------------------------
-
-def run_cli(*args):
-    """``physbreak ARGS`` in this process (the console script is exercised by the tests above)."""
-    import contextlib
-    import io
-    from types import SimpleNamespace
-
-    from physbreak.cli import main
-
-    err, out = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        code = main([str(a) for a in args])
-    return SimpleNamespace(returncode=code, stderr=err.getvalue(), stdout=out.getvalue())
-
-
-def one_line_error(r, *fragments):
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
-    for f in fragments:
-        assert f in r.stderr, (f, r.stderr)
-
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory, batio3):

@@ -35,6 +35,9 @@ PREDICTOR_KINDS = {
     "spin_gnn": "physbreak.learn.spin:GNNPredictor",
     "spin_emlp": "physbreak.learn.spin:LatticeEMLPPredictor",
     "structure_e3nn": "physbreak.learn.structure:StructurePredictor",
+    "graph_autoencoder": "physbreak.learn.decoding:GraphAutoencoder",
+    "graph_classifier": "physbreak.learn.graph_classification:GraphClassifier",
+    "graph_colouring": "physbreak.learn.colouring:ColouringPredictor",
 }
 
 

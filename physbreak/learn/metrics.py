@@ -11,6 +11,9 @@ Spin ground states (``domain = "spin"``), for a problem with ground energy
 * ``relaxed_error``: ``max_g min_{t in G_x} |g^-1 f(g x) - t f(x)|`` over random
   relabellings-with-flips ``g``: zero for relaxed-equivariant models.
 
+Graphs (``domain`` ``"decoding"``, ``"classification"``, ``"colouring"``): see
+:mod:`physbreak.learn.graph_metrics`.
+
 Structures (``domain = "structure"``), for predicted displacements ``d``:
 
 * ``rmsd``: orbit-aware RMSD (A) to the nearest ground-state variant;
@@ -143,7 +146,16 @@ def evaluate_structures(predictor, problems, seed: int = 0, relaxed: bool = True
     return rows
 
 
-EVALUATORS = {"spin": evaluate_spins, "structure": evaluate_structures}
+def _graph(name):
+    def evaluate(predictor, problems, seed=0, **options):
+        from physbreak.learn import graph_metrics
+
+        return getattr(graph_metrics, name)(predictor, problems, seed, **options)
+    return evaluate
+
+
+EVALUATORS = {"spin": evaluate_spins, "structure": evaluate_structures, "decoding": _graph("evaluate_decoding"),
+              "classification": _graph("evaluate_classification"), "colouring": _graph("evaluate_colouring")}
 
 
 def evaluate(predictor, problems, seed: int = 0, **options) -> list[dict]:

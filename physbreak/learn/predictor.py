@@ -14,7 +14,8 @@ and a breaker from :mod:`physbreak.relaxed.breakers`, and provides
 * ``loss(batch, rng)``: the orbit-aware loss of a minibatch (a scalar tensor);
 * ``predict(problems)``: outputs, per problem (spins ``(n,)``; displacements ``(n, 3)`` A);
 * ``score(problems)``: higher is better; picks the epoch on a validation split;
-* ``config()`` / ``from_config(config, tensors, device)``: its checkpoint.
+* ``config()`` / ``from_config(config, tensors, device)``: its checkpoint (the
+  defaults store the breaker name, ``hyper`` and the seed).
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ class Predictor:
     domain = ""  # "spin" or "structure": which metrics apply
     schedule = None  # "cosine": cosine learning-rate decay over the epochs
     default_lr = 3e-3
+    breakers: tuple | None = None  # the breaker names this predictor takes (None: not checked here)
 
     def __init__(self, breaker, device="cpu", seed: int = 0):
+        """``breaker``: an object or a name (:func:`~physbreak.relaxed.breakers.make_breaker`)."""
+        from physbreak.relaxed.breakers import make_breaker
+
+        breaker = make_breaker(breaker) if isinstance(breaker, str) else breaker
+        if self.breakers is not None and breaker.name not in self.breakers:
+            raise ValueError(f"breaker {breaker.name!r}: {type(self).__name__} takes one of {', '.join(self.breakers)}")
         self.breaker, self.device, self.seed = breaker, torch.device(device), int(seed)
         self.generator = torch.Generator().manual_seed(self.seed)
 
@@ -50,11 +58,17 @@ class Predictor:
         raise NotImplementedError
 
     def config(self) -> dict:
-        raise NotImplementedError
+        """Default: the breaker's name, ``self.hyper`` (the constructor's keyword
+        arguments), the seed and ``self.info``."""
+        return {"breaker": self.breaker.name, **self.hyper, "seed": self.seed, "info": getattr(self, "info", {})}
 
     @classmethod
     def from_config(cls, config: dict, tensors: dict, device) -> "Predictor":
-        raise NotImplementedError
+        """Default: the inverse of :meth:`config`."""
+        hyper = {k: v for k, v in config.items() if k not in ("breaker", "seed", "info")}
+        predictor = cls(config["breaker"], device=device, seed=config["seed"], **hyper)
+        predictor.info = config.get("info", {})
+        return predictor
 
     def extra_tensors(self) -> dict:
         return {}

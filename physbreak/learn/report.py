@@ -132,3 +132,71 @@ def structure_sections(results: dict, intros: dict) -> tuple[list[dict], dict]:
             plot[name, breaker] = _mean(r, "group_ok") or 0.0
         sections.append({"title": name, "text": intros.get(name, ""), "header": header, "rows": rows})
     return sections, plot
+
+
+# --- the graph domains' tables ---------------------------------------------------------------------
+
+def _by_breaker(results: dict, dataset: str) -> dict:
+    """``{breaker: [result, ...]}`` (one result per seed) of one dataset."""
+    out = {}
+    for (d, _), r in results.items():
+        if d == dataset:
+            out.setdefault(r.get("breaker", _), []).append(r)
+    return out
+
+
+def _std(values) -> float | None:
+    return float(np.std(values)) if len(values) > 1 else None
+
+
+def graph_sections(kind: str, results: dict) -> tuple[list[dict], dict, str]:
+    """Report sections (one per dataset), plot values and the plot's label for a graph benchmark."""
+    sections, plot = [], {}
+    for name in dict.fromkeys(d for d, _ in results):
+        rows = []
+        for breaker, runs in _by_breaker(results, name).items():
+            r = [row for res in runs for row in res["rows"]]
+            seconds = float(np.mean([res["train_seconds"] for res in runs]))
+            if kind == "decoding":
+                trained = set(runs[0]["train_sizes"])
+                rel = [x["relaxed_error"] for x in r if x.get("relaxed_error") is not None]
+                exact = _mean(r, "exact", lambda x: x["n_nodes"] in trained)
+                rows.append([breaker, fmt(exact, "pct"), fmt(_mean(r, "exact", lambda x: x["n_nodes"] not in trained), "pct"),
+                             fmt(_mean(r, "exact", lambda x: not x["trivial"]), "pct"), fmt(_mean(r, "edge_f1")),
+                             fmt(_mean(r, "aut_ok"), "pct"), fmt(max(rel), "sci") if rel else "n/a", fmt(seconds, "f0")])
+                plot[name, breaker] = exact or 0.0
+            elif kind == "classification":
+                per_seed = [_mean(res["rows"], "correct") for res in runs]
+                first = runs[0]["rows"]
+                per_relabelling = [_mean(first, "correct", lambda x, k=k: x["relabelling"] == k)
+                                   for k in sorted({x["relabelling"] for x in first})]
+                inv = [x["invariance_error"] for x in r if "invariance_error" in x]
+                spread = _std(per_seed)
+                rows.append([breaker, fmt(float(np.mean(per_seed)), "pct") + (f" +- {100 * spread:.0f}" if spread is not None else ""),
+                             f"{100 * _std(per_relabelling):.1f} %" if _std(per_relabelling) is not None else "n/a",
+                             f"{100 * min(per_seed):.0f}-{100 * max(per_seed):.0f} %", fmt(max(inv), "sci") if inv else "n/a",
+                             fmt(seconds, "f0")])
+                plot[name, breaker] = float(np.mean(per_seed))
+            else:
+                rows.append([breaker, fmt(_mean(r, "proper"), "pct"),
+                             fmt(_mean(r, "proper", lambda x: x["vertex_transitive"]), "pct"),
+                             fmt(_mean(r, "conflicts_per_edge")), fmt(_mean(r, "relaxed_ok"), "pct"), fmt(seconds, "f0")])
+                plot[name, breaker] = _mean(r, "proper") or 0.0
+        sizes = sorted({row["n_nodes"] for res in results.values() if res["dataset"] == name for row in res["rows"]
+                        if "n_nodes" in row})
+        first = next(res for res in results.values() if res["dataset"] == name)
+        text = (f"{len(first['rows'])} test rows; train sizes (nodes) {first['train_sizes']}"
+                + (f"; test sizes {sizes}" if sizes else ""))
+        sections.append({"title": name, "text": text, "header": GRAPH_HEADERS[kind], "rows": rows})
+    return sections, plot, GRAPH_YLABEL[kind]
+
+
+GRAPH_HEADERS = {
+    "decoding": ["breaker", "exact (train sizes)", "exact (sizes not trained)", "exact (non-trivial)", "edge F1",
+                 "Aut ok", "relaxed err", "train s"],
+    "classification": ["breaker", "test accuracy (mean +- std over seeds)", "std over relabellings",
+                       "range over seeds", "invariance err", "train s"],
+    "colouring": ["breaker", "proper", "proper (vertex-transitive)", "conflicts/edge", "relaxed ok", "train s"],
+}
+GRAPH_YLABEL = {"decoding": "exact reconstruction (test, train sizes)", "classification": "test accuracy",
+                "colouring": "proper colourings (test)"}

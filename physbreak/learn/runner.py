@@ -31,7 +31,8 @@ class Task:
         build: ``build(train) -> Predictor`` (untrained).
         fit: keyword arguments of :meth:`Predictor.fit` (epochs, batch_size, lr, seed).
         evaluate: ``evaluate(predictor, test) -> list[dict]`` rows.
-        info: extra JSON stored with the result (e.g. training sizes).
+        info: extra JSON stored with the result, or ``info(train) -> dict``
+            (e.g. the training sizes).
     """
 
     dataset: str
@@ -40,7 +41,7 @@ class Task:
     build: Callable
     evaluate: Callable
     fit: dict = field(default_factory=dict)
-    info: dict = field(default_factory=dict)
+    info: dict | Callable = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -78,7 +79,8 @@ def run_tasks(tasks: list[Task], out, progress: bool | None = None) -> dict:
         seconds = time.perf_counter() - start
         predictor.info = {**getattr(predictor, "info", {}), "dataset": task.dataset, "model": task.model}
         predictor.save(out / "checkpoints" / f"{task.name}.pt")
-        result = {"dataset": task.dataset, "model": task.model, "train_seconds": seconds, **task.info,
+        info = task.info(train) if callable(task.info) else task.info
+        result = {"dataset": task.dataset, "model": task.model, "train_seconds": seconds, **info,
                   "rows": task.evaluate(predictor, test)}
         write_json(path, result)
         results[task.dataset, task.model] = result

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from physbreak.groundstate.enumerate import GroundStates, energies
-from physbreak.symmetry.graphs import automorphism_generators, canonical_permutation
+from physbreak.symmetry.graphs import automorphism_generators, canonical_permutation, graph_distances
 from physbreak.symmetry.group import FiniteGroup
 
 
@@ -86,16 +86,7 @@ class SpinProblem:
 
     def graph_distances(self) -> np.ndarray:
         """``(n, n)`` graph distances of the coupling graph (unreachable: n)."""
-        def make():
-            from scipy.sparse import coo_matrix
-            from scipy.sparse.csgraph import shortest_path
-
-            n, b = self.n_sites, self.bonds
-            d = shortest_path(coo_matrix((np.ones(len(b)), (b[:, 0], b[:, 1])), shape=(n, n)).tocsr(),
-                              directed=False, unweighted=True)
-            d[~np.isfinite(d)] = n
-            return d
-        return self._cached("distances", make)
+        return self._cached("distances", lambda: graph_distances(self.n_sites, self.bonds))
 
     def relabelled(self, perm: np.ndarray, sign: int) -> "SpinProblem":
         """The problem with site i renamed ``perm[i]`` and fields times ``sign``."""

@@ -24,6 +24,7 @@ first); ``breaking_set()``, the symmetry-breaking set ``(m, n_nodes, c)``
 | :class:`NoiseInjection` | ``eps`` ~ G-invariant Gaussian | in distribution |
 | :class:`SymPE` | ``rho_b(s h(x)) b0``, ``s`` uniform on ``G_x`` | in distribution |
 | :class:`SymmetryBreakingSet` | a member of a ``G_x``-orbit with stabilizer K | exactly |
+| :class:`LearnedReferenceSet` | learned codes chosen by the input (Top-N) | as a set, not in node order |
 | :class:`Unconstrained` | nothing; the model is not equivariant (baseline) | no |
 
 ``b0`` must have a free orbit (trivial stabilizer) under the group; a generic
@@ -68,6 +69,17 @@ class Unconstrained(NoBreaker):
     relaxed equivariance buys."""
 
     name = "baseline"
+
+
+class LearnedReferenceSet(NoBreaker):
+    """A learned reference set (Top-N, Vignac & Frossard 2022): the model holds
+    ``n_max`` trainable codes and picks, from its invariant input, the ``n`` with
+    the highest scores as the initial node states of a decoded set.  The
+    codes live in the model (see :class:`~physbreak.learn.decoding.GraphAutoencoder`);
+    the output is a function of the input's invariants, with node order set by
+    the scores: equivariant as a set, not node by node."""
+
+    name = "reference"
 
 
 class RelaxedCanonicalization:
@@ -383,7 +395,7 @@ def breaking_set(mats: np.ndarray, target) -> np.ndarray:
 
 
 BREAKERS = {"none": NoBreaker, "canonical": RelaxedCanonicalization, "sbs": SymmetryBreakingSet,
-            "noise": NoiseInjection, "sympe": SymPE, "baseline": Unconstrained}
+            "noise": NoiseInjection, "sympe": SymPE, "reference": LearnedReferenceSet, "baseline": Unconstrained}
 
 
 def make_breaker(name: str):

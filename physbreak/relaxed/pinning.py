@@ -80,23 +80,28 @@ def lowest_first(energies: np.ndarray, tol: float = 1e-9) -> int:
     return int(np.flatnonzero(energies <= energies.min() + tol)[0])
 
 
-def choose_pins(y: np.ndarray, pins: np.ndarray, near: np.ndarray, label: np.ndarray, sign: np.ndarray,
-                tie: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
-    """The next pin of each of ``b`` decodings: ``(sites (b,), values (b,))``.
+def next_sites(decided: np.ndarray, free: np.ndarray, near: np.ndarray, label: np.ndarray,
+               tie: float = 1e-4) -> np.ndarray:
+    """The next site to pin in each of ``b`` decodings: ``(b,)``.
 
-    For outputs ``y`` and ``pins`` ``(b, n)``: the most decided (largest
-    ``|y_i|``) free site next to a pinned one (any free site when there is
-    none), ties within ``tie`` broken by the smallest canonical ``label``
-    ``(b, n)``; value ``sign(y_i)``, or ``sign`` (``sigma_x``, ``(b,)``) when
-    ``y_i`` is 0.  ``near``: ``(b, n, n)`` bool adjacency.  Each row needs a
-    free site."""
-    free = pins == 0
+    The most ``decided`` ``(b, n)`` free site next to a pinned one (any free
+    site when there is none), ties within ``tie`` broken by the smallest
+    canonical ``label`` ``(b, n)``.  ``free``: ``(b, n)`` bool; ``near``:
+    ``(b, n, n)`` bool adjacency.  Each row needs a free site."""
     frontier = free & np.einsum("bi,bij->bj", (~free).astype(np.float32), near.astype(np.float32)).astype(bool)
     frontier = np.where(frontier.any(axis=1, keepdims=True), frontier, free)
-    a = np.abs(y)
-    best = np.where(frontier, a, -np.inf).max(axis=1, keepdims=True)
-    ties = frontier & (a >= best - tie)
-    site = np.where(ties, label, np.iinfo(np.int64).max).argmin(axis=1)
-    rows = np.arange(len(y))
-    at = y[rows, site]
+    best = np.where(frontier, decided, -np.inf).max(axis=1, keepdims=True)
+    ties = frontier & (decided >= best - tie)
+    return np.where(ties, label, np.iinfo(np.int64).max).argmin(axis=1)
+
+
+def choose_pins(y: np.ndarray, pins: np.ndarray, near: np.ndarray, label: np.ndarray, sign: np.ndarray,
+                tie: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """The next spin pin of each of ``b`` decodings: ``(sites (b,), values (b,))``.
+
+    For outputs ``y`` and ``pins`` ``(b, n)``: the site of :func:`next_sites`
+    with decidedness ``|y_i|``; value ``sign(y_i)``, or ``sign`` (``sigma_x``,
+    ``(b,)``) when ``y_i`` is 0."""
+    site = next_sites(np.abs(y), pins == 0, near, label, tie)
+    at = y[np.arange(len(y)), site]
     return site, np.where(np.abs(at) > tie, np.sign(at), sign)

@@ -76,3 +76,15 @@ def canonical_permutation(n_sites: int, edges, vertex_values=None, edge_values=N
     # ordered by colour there, and site colours precede edge colours, so the
     # sites take the labels 0..n_sites-1
     return np.argsort(np.asarray(g.canonical_permutation(sh="fl", color=colours)))[:n_sites]
+
+
+def graph_distances(n_sites: int, edges) -> np.ndarray:
+    """``(n_sites, n_sites)`` shortest-path lengths in hops (unreachable: ``n_sites``)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    d = shortest_path(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n_sites, n_sites)).tocsr(),
+                      directed=False, unweighted=True)
+    d[~np.isfinite(d)] = n_sites
+    return d

@@ -11,7 +11,13 @@
   group; ``--variants all`` writes every domain variant (the orbit of the
   prediction under the input's group);
 * a structure model on a ground-state dataset with structure records: an HDF5
-  predictions file with the displacements and the metrics.
+  predictions file with the displacements and the metrics;
+* a graph model on a graph file (:mod:`physbreak.problems.graph_files`:
+  graph6, sparse6, edge list, GML, GraphML, node-link JSON): a JSON file with
+  one entry per graph (autoencoders: the decoded edges and whether the decoded
+  graph is isomorphic to the input, plus the decoded graphs as graph6;
+  classifiers: the class probabilities; colouring models: the colours, q = the
+  chromatic number, and the conflicts).
 
 ``physbreak analyze`` summarises a predictions file.
 """
@@ -45,6 +51,11 @@ def predict_file(checkpoint, data, out=None, split: str | None = None, device="c
     if variants not in ("one", "all"):
         raise ConfigError("--variants", variants, "one or all")
     predictor = load(checkpoint, device)
+    if predictor.domain in GRAPH_DOMAINS:
+        if target is not None or split is not None:
+            raise ConfigError("--target" if target is not None else "--split", target or split,
+                              "nothing for graph models (they take a graph file)")
+        return _predict_graphs(predictor, checkpoint, data, out)
     hdf5 = _is_hdf5(data)
     if predictor.domain == "spin":
         if target is not None:
@@ -55,6 +66,44 @@ def predict_file(checkpoint, data, out=None, split: str | None = None, device="c
     if split is not None:
         raise ConfigError("--split", split, "only with a dataset .h5 input")
     return _predict_structure_file(predictor, data, out, target, variants)
+
+
+GRAPH_DOMAINS = ("decoding", "classification", "colouring")
+
+
+def _predict_graphs(predictor, checkpoint, data: Path, out) -> list[tuple[Path, str]]:
+    from physbreak.learn.graph_metrics import decoded_edges
+    from physbreak.learn.runner import write_json
+    from physbreak.problems.graph_files import read_graphs, write_graph6
+    from physbreak.problems.graphs import isomorphic
+
+    graphs = read_graphs(data)
+    path = _default_out(data, out, ".json")
+    if path.exists():
+        raise ConfigError("--out", str(path), "a file that does not exist yet (nothing is overwritten)")
+    if predictor.domain == "colouring":
+        from physbreak.groundstate.colourings import chromatic_number, conflicts
+
+        for p in graphs:
+            p.q = chromatic_number(p.n_nodes, p.edges)
+    outputs = predictor.predict(graphs)
+    rows, written = [], []
+    for p, y in zip(graphs, outputs):
+        row = {"label": p.label, "n_nodes": p.n_nodes, "n_edges": p.n_edges}
+        if predictor.domain == "decoding":
+            e = decoded_edges(y)
+            row |= {"decoded_edges": e.tolist(), "isomorphic": bool(isomorphic(p.n_nodes, p.edges, p.n_nodes, e))}
+        elif predictor.domain == "classification":
+            row |= {"class": int(np.argmax(y)), "probabilities": [float(v) for v in y]}
+        else:
+            row |= {"q": p.q, "colours": [int(c) for c in y], "conflicts": conflicts(p.edges, y)}
+        rows.append(row)
+    if predictor.domain == "decoding":
+        g6 = write_graph6(path.with_suffix(".g6"), [(p.n_nodes, np.array(r["decoded_edges"]).reshape(-1, 2))
+                                                    for p, r in zip(graphs, rows)])
+        written.append((g6, "decoded graphs (graph6)"))
+    write_json(path, {"checkpoint": str(checkpoint), "input": str(data), "kind": predictor.kind, "graphs": rows})
+    return [(path, f"{predictor.domain} predictions")] + written
 
 
 def _default_out(data: Path, out, suffix: str) -> Path:

@@ -131,9 +131,16 @@ def _lr(value, name: str) -> float:
 
 def parse(text: str) -> TrainConfig | StructuresConfig:
     """A training config of either kind (``kind = "structures"`` or spin ground states)."""
+    from physbreak.workflows import train_graphs
+
     raw = read_toml(text)
     if raw.get("kind") == "structures":
         return parse_structures(raw)
+    if raw.get("kind") in train_graphs.KINDS:
+        return train_graphs.parse(raw)
+    if "kind" in raw:
+        raise ConfigError("kind", raw["kind"], "one of structures, " + ", ".join(train_graphs.KINDS)
+                          + " (or no kind: spin ground states)")
     top = Section(raw, "", (), ("seed", "device", "output", "dataset", "models", "train", "exact_limit", "family"))
     models = _names(top, "models", MODELS, MODELS)
     tr = Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
@@ -228,7 +235,11 @@ def load(path) -> TrainConfig | StructuresConfig:
 
 def run(cfg: TrainConfig | StructuresConfig, progress: bool | None = None) -> Path:
     """Train and evaluate every (dataset, model); write results, checkpoints, report and plot."""
+    from physbreak.workflows import train_graphs
+
     check_device(cfg.device)
+    if isinstance(cfg, train_graphs.GraphsConfig):
+        return train_graphs.run(cfg, progress)
     return run_structures(cfg, progress) if isinstance(cfg, StructuresConfig) else run_spins(cfg, progress)
 
 
