@@ -49,9 +49,9 @@ class ColouringPredictor(Predictor):
     def __init__(self, breaker="canonical", hidden: int = 48, layers: int = 6, device="cpu", seed: int = 0):
         torch.manual_seed(seed)  # the weights built below
         super().__init__(breaker, device, seed)
-        self.pinning = type(breaker) is RelaxedCanonicalization
+        self.pinning = type(self.breaker) is RelaxedCanonicalization
         self.hyper = {"hidden": hidden, "layers": layers}
-        self.channels = {"none": 1, "noise": 2, "canonical": 3}.get(breaker.name, 1 + CODE_CHANNELS + MAX_COLOURS)
+        self.channels = {"none": 1, "noise": 2, "canonical": 3}.get(self.breaker.name, 1 + CODE_CHANNELS + MAX_COLOURS)
         self.net = ColouringNet(self.channels, hidden, layers).to(self.device)
         self.info = {}
 

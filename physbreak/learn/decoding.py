@@ -77,7 +77,7 @@ class GraphAutoencoder(Predictor):
         super().__init__(breaker, device, seed)
         self.hyper = {"hidden": hidden, "latent": latent, "layers": layers, "max_nodes": max_nodes}
         self.net = AutoencoderNet(hidden, latent, layers, max_nodes).to(self.device)
-        self.matched = breaker.name not in ("none", "canonical")
+        self.matched = self.breaker.name not in ("none", "canonical")
         self.info = {}
 
     def check_sizes(self, problems):
