@@ -3,7 +3,7 @@ antiferromagnet ``E = sum_<ij> delta(s_i, s_j)`` on a graph.
 
 Backtracking (numba) over nodes in breadth-first order, with the colours of
 already-coloured neighbours excluded: counts every proper q-colouring (up to a
-cap), finds one, and gives the chromatic number.
+cap), lists them (up to another), and gives the chromatic number.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _csr(n: int, edges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @numba.njit(cache=True)
 def _search(ptr, nbr, q, limit, out):  # pragma: no cover - compiled
     """Count proper colourings in position order (up to ``limit``); the first
-    one found is written to ``out``."""
+    ``len(out)`` found are written to the rows of ``out``."""
     n = len(ptr) - 1
     colour = -np.ones(n, np.int64)
     count = 0
@@ -66,8 +66,8 @@ def _search(ptr, nbr, q, limit, out):  # pragma: no cover - compiled
             continue
         colour[k] = c
         if k == n - 1:
-            if count == 0:
-                out[:] = colour
+            if count < out.shape[0]:
+                out[count] = colour
             count += 1
             if count >= limit:
                 return count
@@ -81,14 +81,21 @@ def count_colourings(n: int, edges, q: int, limit: int = 10**9) -> tuple[int, np
     are at least that many) and one of them ``(n,)`` (None if none)."""
     if n == 0:
         return 1, np.zeros(0, np.int64)
+    count, states = enumerate_colourings(n, edges, q, store=1, limit=limit)
+    return count, (states[0] if count else None)
+
+
+def enumerate_colourings(n: int, edges, q: int, store: int = 10_000, limit: int = 10**9
+                         ) -> tuple[int, np.ndarray]:
+    """``(count, states (min(count, store), n))``: the number of proper
+    q-colourings (``limit`` if at least that many) and the first ``store`` of
+    them in backtracking order (all of them when ``count <= store``)."""
     order, ptr, nbr = _csr(n, edges)
-    out = np.zeros(n, np.int64)
+    out = np.zeros((max(1, int(store)), n), np.int64)
     count = int(_search(ptr, nbr, int(q), int(limit), out))
-    if count == 0:
-        return 0, None
-    one = np.empty(n, np.int64)
-    one[order] = out
-    return count, one
+    states = np.empty((min(count, len(out)), n), np.int64)
+    states[:, order] = out[:len(states)]
+    return count, states
 
 
 def chromatic_number(n: int, edges) -> int:

@@ -10,22 +10,25 @@ under both; its inputs per (node, colour) come from the breaker:
 | ``none`` | a constant: on a vertex-transitive graph every node gets the same colour, every edge conflicts | equivariant, cannot break |
 | ``noise`` | Gaussian per (node, colour), redrawn at every call | in distribution |
 | ``sympe`` | canonical-rank codes moved by a random automorphism, and colour codes moved by a random colour permutation | in distribution |
-| ``canonical`` | sequential pinning (:mod:`physbreak.relaxed.pinning`): one colour fixed per forward pass, on the most decided free node next to a coloured one, ties to the smallest canonical label, colour ties to the lowest colour; one decoding per orbit of Aut on the first node, the fewest conflicts kept | exactly |
+| ``canonical`` | sequential pinning (:mod:`physbreak.relaxed.pinning`): one colour fixed per forward pass, on the most decided free node next to a coloured one, ties to the smallest canonical label, colour ties to the lowest colour; colours a coloured neighbour already has are masked (the feasibility mask of autoregressive decoders), so "most decided" favours the most constrained node; one decoding from every node as the first, the fewest conflicts kept (ties: the first start in canonical order) | exactly |
 | ``baseline`` | codes of the node indices as given and fixed colour codes | no |
 
 Loss: the Potts energy of the soft colouring, ``mean over edges of sum_c
 p_ic p_jc`` (zero exactly for proper colourings, so no target is singled
-out); with pins, pinned nodes are clamped to their colour and the pins are
-drawn from a proper colouring (found by backtracking) as the pinning decoder
-grows them.  Outputs: colours ``(n,)`` int per graph.
+out).  With pins (``canonical``): pins drawn from one of the graph's proper
+colourings (enumerated by backtracking) as the decoder grows them, and the
+cross-entropy against the colour marginals of the colourings consistent with
+them.  Outputs: colours ``(n,)`` int per graph.
 """
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
-from physbreak.groundstate.colourings import conflicts, count_colourings
+from physbreak.groundstate.colourings import conflicts, enumerate_colourings
 from physbreak.learn.predictor import Predictor
 from physbreak.nn.graph_nets import ColouringNet
 from physbreak.problems.graphs import CODE_CHANNELS, rank_codes
@@ -34,6 +37,7 @@ from physbreak.relaxed.pinning import next_sites, random_pins
 
 COLOURING_BREAKERS = ("none", "noise", "sympe", "canonical", "baseline")
 MAX_COLOURS = 8
+STORED = 20_000  # proper colourings kept per training graph for the pinning loss
 
 
 def colour_codes(q: int) -> np.ndarray:
@@ -80,10 +84,10 @@ class ColouringPredictor(Predictor):
         return np.concatenate([one, np.broadcast_to(nodes[:, None], (n, q, CODE_CHANNELS)),
                                np.broadcast_to(colours[None], (n, q, MAX_COLOURS))], -1)
 
-    def _batch(self, problems, inputs):
+    def _batch(self, problems, inputs, dtype=np.float32):
         b, n, q = len(problems), max(p.n_nodes for p in problems), max(p.q for p in problems)
-        x = np.zeros((b, n, q, self.channels), np.float32)
-        adj = np.zeros((b, n, n), np.float32)
+        x = np.zeros((b, n, q, self.channels), dtype)
+        adj = np.zeros((b, n, n), dtype)
         mask, cmask = np.zeros((b, n), bool), np.zeros((b, q), bool)
         for k, (p, f) in enumerate(zip(problems, inputs)):
             x[k, :p.n_nodes, :p.q] = f
@@ -92,36 +96,47 @@ class ColouringPredictor(Predictor):
         t = lambda a: torch.as_tensor(a, device=self.device)  # noqa: E731
         return t(x), t(adj), t(mask), t(cmask)
 
-    def probabilities(self, problems, pins=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(probs (B, N, Q), adj (B, N, N))``."""
+    def probabilities(self, problems, pins=None, net=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(probs (B, N, Q), adj (B, N, N))`` from ``net`` (default: the trained
+        one; a float64 copy gives float64 probabilities)."""
+        net = net or self.net
         pins = pins or [None] * len(problems)
-        x, adj, mask, cmask = self._batch(problems, [self.inputs(p, s) for p, s in zip(problems, pins)])
-        logits = self.net(x, adj, mask, cmask)
+        dtype = np.float64 if next(net.parameters()).dtype == torch.float64 else np.float32
+        x, adj, mask, cmask = self._batch(problems, [self.inputs(p, s) for p, s in zip(problems, pins)], dtype)
+        logits = net(x, adj, mask, cmask)
         return torch.softmax(logits, -1).nan_to_num(0.0), adj
 
-    def proper(self, problem) -> np.ndarray:
-        """One proper colouring (backtracking), cached on the problem."""
-        return problem._cached(f"colouring{problem.q}", lambda: count_colourings(problem.n_nodes, problem.edges,
-                                                                                 problem.q, limit=1)[1])
+    def colourings(self, problem) -> np.ndarray:
+        """``(k, n)`` proper colourings of the problem (all, or the first
+        :data:`STORED` found by backtracking), cached on the problem."""
+        return problem._cached(f"colourings{problem.q}", lambda: enumerate_colourings(
+            problem.n_nodes, problem.edges, problem.q, store=STORED)[1])
 
     def loss(self, batch, rng) -> torch.Tensor:
+        """Without pins: the soft Potts energy.  With pins (drawn from a proper
+        colouring, colours permuted at random): the cross-entropy of the free
+        nodes' outputs against the colour marginals of the stored proper
+        colourings consistent with the pins, so the most decided node is the most
+        forced one and its likeliest colour keeps a completion possible."""
         self.check(batch)
-        pins = None
-        if self.pinning:
-            pins = []
-            for p in batch:
-                c = rng.permutation(p.q)[self.proper(p)] + 1.0
-                pins.append(random_pins(c[None], p.graph_distances(), rng)[0])
-        prob, adj = self.probabilities(batch, pins)
-        if pins is not None:
-            fixed = torch.zeros_like(prob)
-            for k, s in enumerate(pins):
-                where = np.flatnonzero(s)
-                fixed[k, where, (s[where] - 1).astype(int)] = 1.0
-            pinned = fixed.sum(-1, keepdim=True) > 0
-            prob = torch.where(pinned, fixed, prob)
-        same = torch.einsum("bic,bjc->bij", prob, prob) * adj
-        return (same.sum((1, 2)) / adj.sum((1, 2)).clamp(min=1)).mean()
+        if not self.pinning:
+            prob, adj = self.probabilities(batch)
+            same = torch.einsum("bic,bjc->bij", prob, prob) * adj
+            return (same.sum((1, 2)) / adj.sum((1, 2)).clamp(min=1)).mean()
+        pins, marginals = [], []
+        for p in batch:
+            states = rng.permutation(p.q)[self.colourings(p)] + 1.0
+            pin, consistent = random_pins(states, p.graph_distances(), rng)
+            pins.append(pin)
+            marginals.append((consistent[:, :, None] - 1 == np.arange(p.q)).mean(0))
+        prob, _ = self.probabilities(batch, pins)
+        target = torch.zeros_like(prob)
+        free = torch.zeros(prob.shape[:2], dtype=torch.bool, device=self.device)
+        for k, (p, pin, m) in enumerate(zip(batch, pins, marginals)):
+            target[k, :p.n_nodes, :p.q] = torch.as_tensor(m, dtype=prob.dtype)
+            free[k, :p.n_nodes] = torch.as_tensor(pin == 0)
+        ce = -(target * prob.clamp(min=1e-12).log()).sum(-1)
+        return (ce * free).sum() / free.sum().clamp(min=1)
 
     def score(self, problems) -> float:
         return float(np.mean([conflicts(p.edges, c) == 0 for p, c in zip(problems, self.predict(problems))]))
@@ -141,32 +156,31 @@ class ColouringPredictor(Predictor):
             return out
 
     def _decode(self, problem) -> np.ndarray:
-        """Sequential pinning from the first node of every Aut-orbit (see the module table)."""
+        """Sequential pinning from every node in turn (see the module table).  Starts
+        in one orbit of Aut are not images of one decoding, since the canonical
+        labels break later ties; a relabelling moves starts and labels
+        together, so the kept decoding moves with it (relaxed-equivariant)."""
         n, label = problem.n_nodes, problem.canonical_labelling()
-        starts = first_of_orbits(problem)
+        starts = np.argsort(label)  # every node, in canonical order
         pins = np.zeros((len(starts), n))
         pins[np.arange(len(starts)), starts] = 1.0  # colour 0
         near = np.broadcast_to(problem.adjacency() > 0, (len(starts), n, n))
         labels = np.broadcast_to(label, (len(starts), n))
+        adj = problem.adjacency()
+        # float64: a relabelled graph sums in another order, and float32 round-off (1e-7)
+        # could move a near-tie across the tie tolerance; in float64 it cannot in practice
+        net = copy.deepcopy(self.net).double()
         for _ in range(n - 1):
-            prob, _ = self.probabilities([problem] * len(starts), list(pins))
+            prob, _ = self.probabilities([problem] * len(starts), list(pins), net)
             prob = prob[:, :n, :problem.q].double().cpu().numpy()
-            site = next_sites(prob.max(-1), pins == 0, near, labels)
+            # the feasibility mask: a colour a coloured neighbour has is not offered (unless all are)
+            onehot = (pins[:, :, None] - 1 == np.arange(problem.q)).astype(float)
+            taken = np.einsum("ij,bjc->bic", adj, onehot) > 0
+            free_colours = np.where(taken.all(-1, keepdims=True), prob, np.where(taken, 0.0, prob))
+            free_colours /= np.maximum(free_colours.sum(-1, keepdims=True), 1e-300)
+            site = next_sites(free_colours.max(-1), pins == 0, near, labels)
             rows = np.arange(len(starts))
-            at = prob[rows, site]  # colour ties (unused colours are symmetric) go to the lowest colour
+            at = free_colours[rows, site]  # colour ties (unused colours are symmetric) go to the lowest colour
             pins[rows, site] = np.argmax(at >= at.max(-1, keepdims=True) - 1e-4, axis=-1) + 1
         bad = [conflicts(problem.edges, s - 1) for s in pins]
         return (pins[int(np.argmin(bad))] - 1).astype(np.int64)
-
-
-def first_of_orbits(problem) -> np.ndarray:
-    """The node of smallest canonical label in every orbit of Aut on the nodes, in canonical order."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n, gens, label = problem.n_nodes, problem.automorphism_generators(), problem.canonical_labelling()
-    src = np.concatenate([np.arange(n)] * (1 + len(gens)))
-    dst = np.concatenate([np.arange(n)] + list(gens))
-    _, orbit = connected_components(coo_matrix((np.ones(len(src)), (src, dst)), (n, n)), directed=False)
-    order = np.argsort(label)
-    return order[np.sort(np.unique(orbit[order], return_index=True)[1])]

@@ -185,7 +185,8 @@ def graph_sections(kind: str, results: dict) -> tuple[list[dict], dict, str]:
         sizes = sorted({row["n_nodes"] for res in results.values() if res["dataset"] == name for row in res["rows"]
                         if "n_nodes" in row})
         first = next(res for res in results.values() if res["dataset"] == name)
-        text = (f"{len(first['rows'])} test rows; train sizes (nodes) {first['train_sizes']}"
+        text = (f"{first.get('epochs', '?')} epochs; {len(first['rows'])} test rows; "
+                f"train sizes (nodes) {first['train_sizes']}"
                 + (f"; test sizes {sizes}" if sizes else ""))
         sections.append({"title": name, "text": text, "header": GRAPH_HEADERS[kind], "rows": rows})
     return sections, plot, GRAPH_YLABEL[kind]
@@ -194,7 +195,7 @@ def graph_sections(kind: str, results: dict) -> tuple[list[dict], dict, str]:
 GRAPH_HEADERS = {
     "decoding": ["breaker", "exact (train sizes)", "exact (sizes not trained)", "exact (non-trivial)", "edge F1",
                  "Aut ok", "relaxed err", "train s"],
-    "classification": ["breaker", "test accuracy (mean +- std over seeds)", "std over relabellings",
+    "classification": ["breaker", "test accuracy (mean +- std over seeds)", "std over relabellings (first seed)",
                        "range over seeds", "invariance err", "train s"],
     "colouring": ["breaker", "proper", "proper (vertex-transitive)", "conflicts/edge", "relaxed ok", "train s"],
 }

@@ -48,11 +48,13 @@ _PERMS: dict = {}
 EXACT_UP_TO = 7  # nodes: every permutation is tried (7! = 5040)
 
 
-def _all_perms(n: int) -> np.ndarray:
+def _all_perms(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every permutation of ``n`` ``(n!, n)`` and the flat indices ``(n!, n^2)`` of ``T[p_i, p_j]``."""
     if n not in _PERMS:
         import itertools
 
-        _PERMS[n] = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
+        perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
+        _PERMS[n] = perms, (perms[:, :, None] * n + perms[:, None, :]).reshape(len(perms), -1)
     return _PERMS[n]
 
 
@@ -74,9 +76,8 @@ def match_nodes(prob: np.ndarray, adjacency: np.ndarray, starts: int = 3) -> np.
     S, T = 2 * prob - 1, 2 * adjacency - 1
     np.fill_diagonal(S, 0.0)
     if n <= EXACT_UP_TO:
-        perms = _all_perms(n)
-        scores = np.einsum("ij,pij->p", S, T[perms[:, :, None], perms[:, None, :]])
-        return perms[int(np.argmax(scores))]
+        perms, flat = _all_perms(n)
+        return perms[int(np.argmax(T.ravel()[flat] @ S.ravel()))]
     rows_p, rows_a = -np.sort(-prob, axis=1), -np.sort(-adjacency, axis=1)
     sorted_rows = np.zeros((n, n))
     sorted_rows[np.arange(n), linear_sum_assignment(np.abs(rows_p[:, None] - rows_a[None]).sum(-1))[1]] = 1.0

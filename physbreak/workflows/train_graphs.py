@@ -31,11 +31,13 @@ Classification::
     seeds = 5                               # models (and splits) per breaker
     relabellings = 5                        # random relabellings of every test graph
     [train]
-    epochs = 150
+    epochs = 60                             # every dataset table may set its own `epochs`
+    hidden = 32
     [csl]
     train_per_class = 10                    # of 15; the rest test
     [atlas_bipartite]
     test_fraction = 0.2
+    epochs = 20
 
 Colouring (q = the chromatic number of each graph)::
 
@@ -72,12 +74,13 @@ BREAKERS = {"decoding": DECODER_BREAKERS, "classification": CLASSIFIER_BREAKERS,
 BUILT_IN = {"decoding": ("atlas", "families"), "classification": ("csl", "atlas_bipartite"),
             "colouring": ("symmetric",)}
 TRAIN = {"decoding": {"epochs": 50, "batch_size": 32, "lr": 3e-3, "hidden": 64, "latent": 64},
-         "classification": {"epochs": 150, "batch_size": 16, "lr": 3e-3, "hidden": 64},
+         "classification": {"epochs": 60, "batch_size": 16, "lr": 3e-3, "hidden": 32},
          "colouring": {"epochs": 80, "batch_size": 16, "lr": 3e-3, "hidden": 48}}
 OPTIONS = {"atlas": {"test_fraction": 0.2},
            "families": {"train_sizes": [8, 16], "test_sizes": [8, 20], "train_per_size": 10, "test_per_size": 2},
            "csl": {"train_per_class": 10}, "atlas_bipartite": {"test_fraction": 0.2},
            "symmetric": {"train": 200}}
+# every dataset table also takes `epochs` (default: train.epochs)
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,8 @@ def parse(raw: dict) -> GraphsConfig:
             train[key] = tr.integer(key, value, minimum=1)
     options = {}
     for name in BUILT_IN[kind]:
-        sec = Section(top.get(name, {}), name, (), tuple(OPTIONS[name]))
-        opts = {}
+        sec = Section(top.get(name, {}), name, (), tuple(OPTIONS[name]) + ("epochs",))
+        opts = {"epochs": sec.integer("epochs", train["epochs"], minimum=1)}
         for key, value in OPTIONS[name].items():
             if key == "test_fraction":
                 opts[key] = _fraction(sec.get(key, value), f"{name}.{key}")
@@ -256,15 +259,15 @@ EVALUATE = {"decoding": evaluate_decoding, "classification": evaluate_classifica
 TITLES = {"decoding": "Graph autoencoder benchmark (equivariant decoding)",
           "classification": "Graph classification benchmark", "colouring": "Graph colouring benchmark"}
 PREAMBLE = {
-    "decoding": "Seed {seed}, {epochs} epochs, max_nodes {max_nodes}. exact: the decoded graph (P > 0.5) is "
+    "decoding": "Seed {seed}, max_nodes {max_nodes}. exact: the decoded graph (P > 0.5) is "
                 "isomorphic to the input (bliss canonical form); non-trivial: graphs other than the empty and "
                 "complete ones; edge F1 and Aut ok in the input's labelling (the best graph matching for decoders "
                 "that do not know it); relaxed err: max over test graphs and random relabellings of min over "
                 "Aut(x) (deterministic decoders).",
-    "classification": "{seeds} seeds (a model and a split each), {epochs} epochs; accuracy on the test graphs "
+    "classification": "{seeds} seeds (a model and a split each); accuracy on the test graphs "
                       "as given and under {relabellings} random relabellings each: mean +- spread over seeds, and "
                       "the spread over relabellings; invariance err: max |f(pi x) - f(x)| of the class probabilities.",
-    "colouring": "Seed {seed}, {epochs} epochs; q = the chromatic number of every graph (exact, backtracking). "
+    "colouring": "Seed {seed}; q = the chromatic number of every graph (exact, backtracking). "
                  "proper: no monochromatic edge; conflicts/edge: the Potts antiferromagnet's energy per edge; "
                  "relaxed ok: a relabelled graph gets the relabelled colouring up to an automorphism and a colour "
                  "permutation (deterministic models).",
@@ -279,6 +282,7 @@ def run(cfg: GraphsConfig, progress=None) -> Path:
             seed = cfg.seed + s
             split = cache(lambda name=name, seed=seed: data(cfg, name, seed))
             n_classes = len(gf.CSL_SKIPS) if name == "csl" else 2
+            epochs = cfg.options.get(name, {}).get("epochs", cfg.train["epochs"])
             for breaker in cfg.breakers:
                 model = breaker if cfg.seeds == 1 else f"{breaker}-seed{seed}"
                 options = {"relabellings": cfg.relabellings} if cfg.kind == "classification" else {}
@@ -286,9 +290,11 @@ def run(cfg: GraphsConfig, progress=None) -> Path:
                                   build=lambda t, b=breaker, seed=seed, k=n_classes: _build(cfg, b, seed, k),
                                   evaluate=lambda p, test, seed=seed, options=options: EVALUATE[cfg.kind](
                                       p, test, seed, **options),
-                                  fit={k: cfg.train[k] for k in ("epochs", "batch_size", "lr")} | {"seed": seed},
-                                  info=lambda train, b=breaker, seed=seed: {
-                                      "breaker": b, "seed": seed, "train_sizes": sorted({p.n_nodes for p in train})}))
+                                  fit={"epochs": epochs, "batch_size": cfg.train["batch_size"], "lr": cfg.train["lr"],
+                                       "seed": seed},
+                                  info=lambda train, b=breaker, seed=seed, epochs=epochs: {
+                                      "breaker": b, "seed": seed, "epochs": epochs,
+                                      "train_sizes": sorted({p.n_nodes for p in train})}))
     results = run_tasks(tasks, cfg.output, progress)
     sections, plot, ylabel = graph_sections(cfg.kind, results)
     text = PREAMBLE[cfg.kind].format(seed=cfg.seed, seeds=cfg.seeds, relabellings=cfg.relabellings,
