@@ -92,12 +92,12 @@ def match_nodes(prob: np.ndarray, adjacency: np.ndarray, starts: int = 3) -> np.
     return best.col_ind
 
 
-def matched_edge_loss(logits: torch.Tensor, adjacency) -> torch.Tensor:
+def matched_edge_loss(logits: torch.Tensor, adjacency, starts: int = 2) -> torch.Tensor:
     """Binary cross-entropy of edge logits ``(n, n)`` against the target
     adjacency ``(n, n)`` relabelled by :func:`match_nodes` (invariant to the
-    decoded graph's node order)."""
+    decoded graph's node order; ``starts`` FAQ runs beyond 7 nodes)."""
     a = np.asarray(adjacency, dtype=np.float64)
-    perm = match_nodes(torch.sigmoid(logits).detach().cpu().numpy().astype(np.float64), a)
+    perm = match_nodes(torch.sigmoid(logits).detach().cpu().numpy().astype(np.float64), a, starts)
     return edge_loss(logits, a[np.ix_(perm, perm)])
 
 
