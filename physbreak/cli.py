@@ -4,7 +4,7 @@
     physbreak analyze FILE [--json] [--plots DIR | --no-plots] [--discard N] [--fss [--fss-min-size L]]   # any physbreak file
     physbreak demo [--steps N] [--json]
     physbreak groundstates CONFIG.toml [--out FILE] [--resume]
-    physbreak train CONFIG.toml [--quiet]                    # spin ground states, or kind = "structures"
+    physbreak train CONFIG.toml [--quiet]                    # spin ground states, kind = "structures", or graphs
     physbreak predict CHECKPOINT INPUT [--out FILE] [--split NAME] [--target GROUP] [--variants one|all]
     physbreak sweep CONFIG.toml [--scheduler ADDRESS] [--status]   # grid of runs on dask.distributed
 
@@ -61,14 +61,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="order parameter (default: staggered for antiferromagnets)")
     _run_arguments(sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems"),
                    "TOML dataset config")
-    t = sub.add_parser("train", help="train symmetry-breaking predictors (spin ground states or "
-                                     "structures); write the benchmark report")
-    t.add_argument("config", help="TOML training config ([[family]] dataset tables, or kind = \"structures\")")
+    t = sub.add_parser("train", help="train symmetry-breaking predictors (spin ground states, structures, "
+                                     "graph decoding / classification / colouring); write the benchmark report")
+    t.add_argument("config", help="TOML training config ([[family]] dataset tables, or kind = \"structures\", "
+                                  "\"decoding\", \"classification\", \"colouring\")")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     pr = sub.add_parser("predict", help="predict symmetry-broken ground states with a trained model")
     pr.add_argument("checkpoint", help="a .pt file written by `physbreak train`")
     pr.add_argument("data", help="a dataset .h5 (`physbreak groundstates`), a structure file ase reads "
-                    "(cif, extxyz, POSCAR, ...) or a spin couplings file (.toml, .txt, .h5)")
+                    "(cif, extxyz, POSCAR, ...), a spin couplings file (.toml, .txt, .h5) or, for graph "
+                    "models, a graph file (.g6, .s6, .edgelist, .adjlist, .gml, .graphml, .json)")
     pr.add_argument("--out", help="output file (default: INPUT-stem_predictions.h5, or INPUT-stem_TARGET.ext "
                     "for structure files; any extension ase writes)")
     pr.add_argument("--split", help="dataset inputs: only records of this split")

@@ -1,6 +1,8 @@
 """``physbreak train CONFIG.toml``: train symmetry-breaking predictors on every
 dataset of a config, save them, score them, and write the benchmark report.
-One runner (:mod:`physbreak.learn.runner`) for both kinds of config.
+One runner (:mod:`physbreak.learn.runner`) for every kind of config: spin
+ground states and structures here, the graph domains (``kind = "decoding"``,
+``"classification"``, ``"colouring"``) in :mod:`physbreak.workflows.train_graphs`.
 
 Spin ground states (the default kind)::
 
@@ -130,7 +132,7 @@ def _lr(value, name: str) -> float:
 
 
 def parse(text: str) -> TrainConfig | StructuresConfig:
-    """A training config of either kind (``kind = "structures"`` or spin ground states)."""
+    """A training config of any kind (spin ground states, ``kind = "structures"``, or a graph kind)."""
     from physbreak.workflows import train_graphs
 
     raw = read_toml(text)
