@@ -13,7 +13,9 @@ Classification (``domain = "classification"``): ``correct`` per graph and
 relabelling; ``invariance_error``, ``max |f(pi x) - f(x)|`` of the class
 probabilities (deterministic models).
 
-Colouring (``domain = "colouring"``): ``proper`` (no monochromatic edge),
+Colouring (``domain = "colouring"``): ``colourings``, the exact number of
+proper q-colourings of the graph (backtracking; :data:`COUNT_LIMIT` means at
+least that many), ``proper`` (no monochromatic edge),
 ``conflicts_per_edge``, and ``relaxed_ok`` (deterministic models): a
 relabelled graph gets the relabelled colouring up to an automorphism and a
 colour permutation.
@@ -23,9 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from physbreak.groundstate.colourings import conflicts
+from physbreak.groundstate.colourings import conflicts, count_colourings
 from physbreak.problems.graphs import GraphProblem, edges_of, isomorphic
 from physbreak.relaxed.losses import match_nodes
+
+
+COUNT_LIMIT = 10**8
 
 
 def decoded_edges(prob: np.ndarray) -> np.ndarray:
@@ -115,6 +120,7 @@ def evaluate_colouring(predictor, problems, seed: int = 0) -> list[dict]:
     for p, c in zip(problems, predictor.predict(problems)):
         bad = conflicts(p.edges, c)
         row = {"label": p.label, "n_nodes": p.n_nodes, "q": p.q, "vertex_transitive": p.is_vertex_transitive(),
+               "colourings": count_colourings(p.n_nodes, p.edges, p.q, limit=COUNT_LIMIT)[0],
                "proper": bad == 0, "conflicts_per_edge": bad / max(1, p.n_edges)}
         if predictor.breaker.deterministic and p.automorphism_order() <= 100_000:
             perm = rng.permutation(p.n_nodes)

@@ -188,6 +188,10 @@ def graph_sections(kind: str, results: dict) -> tuple[list[dict], dict, str]:
         text = (f"{first.get('epochs', '?')} epochs; {len(first['rows'])} test rows; "
                 f"train sizes (nodes) {first['train_sizes']}"
                 + (f"; test sizes {sizes}" if sizes else ""))
+        counts = [row["colourings"] for row in first["rows"] if "colourings" in row]
+        if counts:
+            text += (f"; exact number of proper q-colourings per test graph (backtracking): median "
+                     f"{int(np.median(counts))}, from {min(counts)} to {max(counts)}")
         sections.append({"title": name, "text": text, "header": GRAPH_HEADERS[kind], "rows": rows})
     return sections, plot, GRAPH_YLABEL[kind]
 
