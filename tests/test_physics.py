@@ -51,6 +51,7 @@ def test_wolff_and_metropolis_agree_at_tc_L32():
     assert du1 < 0.01 and du2 < 0.01  # the comparison has teeth
 
 
+@pytest.mark.slow  # a long study: tau_int of both samplers at Tc, L = 64 (10-17 s)
 def test_wolff_beats_metropolis_autocorrelation_at_tc_L64(ising64):
     """tau_int of |m| in sweep-equivalents: Wolff at least 10x below Metropolis."""
     T = ISING_2D_TC

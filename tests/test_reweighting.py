@@ -43,6 +43,7 @@ def l32():
     return {T: wolff_runs(32, T, seed=k) for k, T in enumerate((2.269, 2.24, 2.30))}
 
 
+@pytest.mark.slow  # a long study: four L = 32 Wolff runs (about 20 s)
 def test_single_histogram_from_tc_reproduces_direct_runs(l32):
     """One run at T = 2.269 (L = 32), reweighted to 2.24 and 2.30, against direct
     runs there: e, <|m|>, chi', C and U4 within 4 combined standard errors."""
@@ -101,6 +102,7 @@ def test_ln_z_solve_starts_at_the_given_solution_and_converges_from_any_start(mo
         assert np.allclose(rw._solve(keep, start), rw.log_z, atol=1e-7)
 
 
+@pytest.mark.slow  # shares the study's runs
 def test_reweighting_to_the_run_temperature_is_the_plain_average(l32):
     runs, n = l32[2.24]
     rw = Reweighting(runs, [1 / 2.24] * len(runs))
