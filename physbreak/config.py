@@ -202,6 +202,21 @@ class Section:
             raise ConfigError(self._field(key), value, f"one of {', '.join(allowed)}")
         return value
 
+    def names(self, key, default, allowed, check=None) -> list:
+        """A non-empty list of names (a single name is a list of one): each in
+        ``allowed`` (a sequence), or passing ``check`` with ``allowed`` the text
+        that says what is allowed."""
+        text = allowed if isinstance(allowed, str) else ", ".join(allowed)
+        check = check or (lambda v: v in allowed)
+        values = self.data.get(key, list(default))
+        values = values if isinstance(values, list) else [values]
+        if not values:
+            raise ConfigError(self._field(key), values, f"a non-empty list of {text}")
+        for v in values:
+            if not check(v):
+                raise ConfigError(self._field(key), v, f"a list of {text}")
+        return values
+
     def integer(self, key, default, minimum=None):
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):

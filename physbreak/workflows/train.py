@@ -113,17 +113,6 @@ DEFAULTS = {"batio3": {"parents": "TORC", "train": 40, "test": 10, "epochs": 100
             "files": {"epochs": 100, "cutoff": 4.5, "train_split": "train", "test_split": "test"}}
 
 
-def _names(top: Section, key: str, allowed, default) -> list:
-    values = top.get(key, list(default))
-    values = values if isinstance(values, list) else [values]
-    if not values:
-        raise ConfigError(key, values, f"a non-empty list of {', '.join(allowed)}")
-    for v in values:
-        if v not in allowed:
-            raise ConfigError(key, v, f"a list of {', '.join(allowed)}")
-    return values
-
-
 def _lr(value, name: str) -> float:
     lr = _number(value, name)
     if lr <= 0 or lr > 10:
@@ -144,7 +133,7 @@ def parse(text: str) -> TrainConfig | StructuresConfig:
         raise ConfigError("kind", raw["kind"], "one of structures, " + ", ".join(train_graphs.KINDS)
                           + " (or no kind: spin ground states)")
     top = Section(raw, "", (), ("seed", "device", "output", "dataset", "models", "train", "exact_limit", "family"))
-    models = _names(top, "models", MODELS, MODELS)
+    models = top.names("models", MODELS, MODELS)
     tr = Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
     device = device_of(top)
     seed = top.integer("seed", 0, minimum=0)
@@ -184,7 +173,7 @@ def _dataset_toml(raw: dict, seed: int) -> str:
 
 def parse_structures(raw: dict) -> StructuresConfig:
     top = Section(raw, "", ("kind",), ("seed", "output", "device", "breakers", "datasets") + tuple(DEFAULTS))
-    breakers = _names(top, "breakers", STRUCTURE_BREAKERS, STRUCTURE_BREAKERS)
+    breakers = top.names("breakers", STRUCTURE_BREAKERS, STRUCTURE_BREAKERS)
     datasets = top.get("datasets", list(BUILT_IN))
     datasets = datasets if isinstance(datasets, list) else [datasets]
     if not datasets:

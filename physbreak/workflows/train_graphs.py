@@ -98,17 +98,6 @@ class GraphsConfig:
     device: str = "cpu"
 
 
-def _list(top: Section, key: str, allowed_text: str, default, check) -> tuple:
-    values = top.get(key, list(default))
-    values = values if isinstance(values, list) else [values]
-    if not values:
-        raise ConfigError(key, values, f"a non-empty list of {allowed_text}")
-    for v in values:
-        if not check(v):
-            raise ConfigError(key, v, f"a list of {allowed_text}")
-    return tuple(values)
-
-
 def _fraction(value, name):
     x = _number(value, name)
     if not 0 < x < 1:
@@ -127,12 +116,12 @@ def parse(raw: dict) -> GraphsConfig:
     kind = raw["kind"]
     top = Section(raw, "", ("kind",), ("seed", "output", "device", "breakers", "datasets", "train", "max_nodes",
                                        "seeds", "relabellings") + BUILT_IN[kind])
-    breakers = _list(top, "breakers", ", ".join(BREAKERS[kind]), BREAKERS[kind], lambda v: v in BREAKERS[kind])
+    breakers = tuple(top.names("breakers", BREAKERS[kind], BREAKERS[kind]))
     allowed = f"{', '.join(BUILT_IN[kind])} or a graph file ({', '.join(SUFFIXES)})"
     can_read = kind != "classification"  # user graphs carry no class labels
-    datasets = _list(top, "datasets", allowed if can_read else ", ".join(BUILT_IN[kind]), BUILT_IN[kind],
-                     lambda v: isinstance(v, str) and (v in BUILT_IN[kind] or (
-                         can_read and Path(v).suffix.lower() in SUFFIXES)))
+    datasets = tuple(top.names("datasets", BUILT_IN[kind], allowed if can_read else ", ".join(BUILT_IN[kind]),
+                               lambda v: isinstance(v, str) and (v in BUILT_IN[kind] or (
+                                   can_read and Path(v).suffix.lower() in SUFFIXES))))
     defaults = TRAIN[kind]
     tr = Section(top.subtable("train", {}), "train", (), tuple(defaults))
     train = {}
