@@ -7,6 +7,7 @@
     physbreak train CONFIG.toml [--quiet]                    # spin ground states, kind = "structures", or graphs
     physbreak predict CHECKPOINT INPUT [--out FILE] [--split NAME] [--target GROUP] [--variants one|all]
     physbreak sweep CONFIG.toml [--scheduler ADDRESS] [--status]   # grid of runs on dask.distributed
+    physbreak schema KIND                                    # JSON Schema of a config kind
 
 Bad input (a :class:`~physbreak.errors.PhysbreakError`) is printed as one
 line on stderr with exit code 2.
@@ -33,16 +34,33 @@ INTERRUPTED = {  # command -> how to continue after Ctrl-C
 }
 
 
+OTHER_COMMAND = {"sweep": "sweep", "structures": "train", "decoding": "train", "classification": "train",
+                 "colouring": "train"}
+
+
 def _run_arguments(parser, config_help: str):
     """CONFIG, --out, --resume, --quiet: the arguments of commands that write a resumable file."""
     parser.add_argument("config", help=config_help)
     parser.add_argument("--out", help="output HDF5 file (default: the config's `output`)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _check_argument(parser)
+
+
+def _check_argument(parser):
+    parser.add_argument("--check", action="store_true", help="validate the config as the run would (fields, "
+                        "files it names, device, memory) and stop; write nothing")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Command-line errors as one line, like every other physbreak error."""
+
+    def error(self, message):
+        self.exit(2, f"physbreak: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="physbreak", description=__doc__.split("\n")[0])
+    p = _Parser(prog="physbreak", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"physbreak {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     _run_arguments(sub.add_parser("simulate", help="run a Monte Carlo (spins) or Langevin MD (perovskite) "
@@ -66,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("config", help="TOML training config ([[family]] dataset tables, or kind = \"structures\", "
                                   "\"decoding\", \"classification\", \"colouring\")")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _check_argument(t)
     pr = sub.add_parser("predict", help="predict symmetry-broken ground states with a trained model")
     pr.add_argument("checkpoint", help="a .pt file written by `physbreak train`")
     pr.add_argument("data", help="a dataset .h5 (`physbreak groundstates`), a structure file ase reads "
@@ -85,11 +104,22 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", help="address of a running dask scheduler (default: a LocalCluster)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.add_argument("--status", action="store_true", help="list what is finished, started and pending; run nothing")
+    _check_argument(sw)
+    sc = sub.add_parser("schema", help="print the JSON Schema of a config kind (for editors: validation and "
+                        "completion of TOML configs)")
+    sc.add_argument("kind", help="run, perovskite, sweep, dataset, train, structures, decoding, classification, "
+                    "colouring, or all")
     d = sub.add_parser("demo", help="symmetry breaking demo: Neel states of antiferromagnets, "
                                      "every breaker strategy")
     d.add_argument("--steps", type=int, default=200, help="training steps per model (default 200)")
     d.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return p
+
+
+def _valid(config, summary: str) -> int:
+    """``--check``: the config passed every check its command makes before writing."""
+    print(f"{config}: valid ({summary}); nothing was written")
+    return 0
 
 
 def _demo(args) -> str:
@@ -128,42 +158,115 @@ def _fss_json(result: dict) -> dict:
             "fit": {k: asdict(v) for k, v in result["fit"].items()}, "plots": result.get("plots")}
 
 
-def _dataset_summary(path) -> dict:
-    from physbreak.problems.store import read_problems
+def _dataset_line(r: dict) -> str:
+    if "kind" in r:
+        return f"{r['family']:>12} {r['split']:>6} {r['kind']:>12}: {r['count']} structures"
+    return (f"{r['family']:>12} {r['split']:>6} {r['n_sites']:>6} spins: {r['count']} problems, "
+            f"mean degeneracy {r['degeneracy']:.1f}, exact {100 * r['exact']:.0f}%")
 
-    groups: dict = {}
-    for _, split, p in read_problems(path):
-        groups.setdefault((p.family, split, p.n_sites), []).append(p)
-    rows = [{"family": f, "split": s, "n_sites": n, "count": len(ps),
-             "degeneracy": float(sum(p.ground.degeneracy for p in ps) / len(ps)),
-             "exact": sum(p.ground.exact for p in ps) / len(ps)} for (f, s, n), ps in sorted(groups.items())]
-    return {"file": str(path), "rows": rows}
+
+def _analyze(args):
+    """``physbreak analyze``: any physbreak file."""
+    from physbreak.analysis.report import analyze_run, format_report
+
+    if not args.fss_min_size >= 0:
+        from physbreak.errors import ConfigError
+
+        raise ConfigError("--fss-min-size", args.fss_min_size, "a size >= 0")
+    path = Path(args.file)
+    kind = _file_kind(path)
+    plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
+    if kind == "perovskite_md":
+        from physbreak.analysis.structural import analyze_perovskite, format_perovskite
+
+        result = analyze_perovskite(path, plots)
+        print(json.dumps(result, indent=1) if args.json else format_perovskite(result))
+    elif kind == "sweep_index" and args.fss:
+        from physbreak.analysis.fss import format_fss
+        from physbreak.analysis.sweep_report import sweep_fss
+
+        results = sweep_fss(path, args.discard, plots_dir=plots, min_size=args.fss_min_size)
+        print(json.dumps({m: _fss_json(r) for m, r in results.items()}, indent=1) if args.json
+              else "\n\n".join(f"[{m}]\n{format_fss(r)}" for m, r in results.items()))
+    elif kind == "sweep_index":
+        from physbreak.analysis.sweep_report import analyze_sweep, format_sweep
+
+        result = analyze_sweep(path, plots, args.discard, args.order)
+        print(json.dumps(result, indent=1) if args.json else format_sweep(result))
+    elif kind == "predictions":
+        from physbreak.workflows.predict import format_predictions, summarise_predictions
+
+        result = summarise_predictions(path)
+        print(json.dumps(result, indent=1) if args.json else format_predictions(result))
+    elif kind == "groundstates":
+        from physbreak.problems.store import summary
+
+        result = {"file": str(path), "rows": summary(path)}
+        lines = [_dataset_line(r) for r in result["rows"]] or [f"{path}: no finished records"]
+        print(json.dumps(result, indent=1) if args.json else "\n".join(lines))
+    elif args.fss:
+        from physbreak.analysis.fss import analyze_fss, format_fss
+
+        result = analyze_fss(path, args.discard, plots=plots, min_size=args.fss_min_size)
+        print(json.dumps(_fss_json(result), indent=1) if args.json else format_fss(result))
+    else:
+        result = analyze_run(path, plots, args.discard, args.order)
+        print(json.dumps(result, indent=1) if args.json else format_report(result))
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed as one line)
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         if args.command == "simulate":
-            from physbreak.config import load
+            from physbreak.config import load_text, parse, read_toml
             from physbreak.workflows import perovskite_run
             from physbreak.workflows.simulate import simulate
 
-            text = Path(args.config).read_text() if Path(args.config).is_file() else ""
+            from physbreak.workflows.simulate import preflight
+
+            text = load_text(args.config)
             progress = False if args.quiet else None
-            if perovskite_run.is_perovskite_config(text):
-                out = perovskite_run.run(perovskite_run.parse(text), args.out, args.resume, progress)
+            kind = read_toml(text).get("kind", "run")
+            if isinstance(kind, str) and kind in OTHER_COMMAND:
+                from physbreak.errors import ConfigError
+
+                raise ConfigError("kind", kind, f"'run' or 'perovskite' for physbreak simulate (a {kind} config "
+                                  f"runs with `physbreak {OTHER_COMMAND[kind]}`)")
+            if kind == "perovskite":
+                cfg = perovskite_run.parse(text)
+                if args.check:
+                    perovskite_run.preflight(cfg)
+                    return _valid(args.config, f"{len(cfg.temperatures)} temperatures, {cfg.size}^3 cells")
+                out = perovskite_run.run(cfg, args.out, args.resume, progress)
             else:
-                out = simulate(load(args.config), out=args.out, resume=args.resume, progress=progress)
+                cfg = parse(text)
+                if args.check:
+                    preflight(cfg)
+                    return _valid(args.config, f"{len(cfg.lattice.sizes)} systems x {cfg.n_chains} chains")
+                out = simulate(cfg, out=args.out, resume=args.resume, progress=progress)
             print(f"wrote {out}")
+        elif args.command == "schema":
+            from physbreak.config import json_schema
+
+            print(json.dumps(json_schema(args.kind), indent=1))
         elif args.command == "sweep":
             from physbreak.config import load_text
-            from physbreak.workflows.sweep import parse as parse_sweep, run_sweep, sweep_status
+            from physbreak.config.sweep import parse as parse_sweep
+            from physbreak.workflows.sweep import run_sweep, sweep_status
 
+            from physbreak.config import check_device
+
+            cfg = parse_sweep(load_text(args.config))
             if args.status:
-                print(sweep_status(parse_sweep(load_text(args.config))))
+                print(sweep_status(cfg))
                 return 0
-            result = run_sweep(parse_sweep(load_text(args.config)), args.scheduler,
-                               progress=False if args.quiet else None)
+            if args.check:
+                check_device(cfg.device)
+                return _valid(args.config, f"{len(cfg.tasks)} tasks")
+            result = run_sweep(cfg, args.scheduler, progress=False if args.quiet else None)
             print(f"{result['done']} tasks run, {result['skipped']} already finished; index {result['index']}")
             for name, error in result["failed"].items():
                 print(f"physbreak: task {name} failed: {error}", file=sys.stderr)
@@ -177,12 +280,20 @@ def main(argv=None) -> int:
             from physbreak.workflows.dataset import build_dataset, load as load_dataset
 
             cfg = load_dataset(args.config)
+            if args.check:
+                return _valid(args.config, f"{len(cfg.families)} families")
             out = build_dataset(cfg, args.out, args.resume, progress=False if args.quiet else None)
             print(f"wrote {out}")
         elif args.command == "train":
+            from physbreak.config import check_device
             from physbreak.workflows.train import load as load_train, run
 
-            print(f"wrote {run(load_train(args.config), progress=False if args.quiet else None)}")
+            cfg = load_train(args.config)
+            if args.check:
+                check_device(cfg.device)
+                models = getattr(cfg, "models", None) or cfg.breakers
+                return _valid(args.config, f"{len(models)} models x {len(getattr(cfg, 'datasets', [1]))} datasets")
+            print(f"wrote {run(cfg, progress=False if args.quiet else None)}")
         elif args.command == "predict":
             from physbreak.workflows.predict import predict_file
 
@@ -190,52 +301,16 @@ def main(argv=None) -> int:
                                            args.target, args.variants):
                 print(f"wrote {path} ({what})")
         else:
-            from physbreak.analysis.report import analyze_run, format_report
+            from physbreak.config import fields
 
-            if args.discard < 0:
-                from physbreak.errors import ConfigError
-
-                raise ConfigError("--discard", args.discard, "an integer >= 0")
-            path = Path(args.file)
-            kind = _file_kind(path)
-            plots = None if args.no_plots else (args.plots or path.with_name(path.stem + "_plots"))
-            if kind == "perovskite_md":
-                from physbreak.analysis.structural import analyze_perovskite, format_perovskite
-
-                result = analyze_perovskite(path, plots)
-                print(json.dumps(result, indent=1) if args.json else format_perovskite(result))
-            elif kind == "sweep_index" and args.fss:
-                from physbreak.analysis.fss import format_fss
-                from physbreak.analysis.sweep_report import sweep_fss
-
-                results = sweep_fss(path, args.discard, plots_dir=plots, min_size=args.fss_min_size)
-                print(json.dumps({m: _fss_json(r) for m, r in results.items()}, indent=1) if args.json
-                      else "\n\n".join(f"[{m}]\n{format_fss(r)}" for m, r in results.items()))
-            elif kind == "sweep_index":
-                from physbreak.analysis.sweep_report import analyze_sweep, format_sweep
-
-                result = analyze_sweep(path, plots, args.discard, args.order)
-                print(json.dumps(result, indent=1) if args.json else format_sweep(result))
-            elif kind == "predictions":
-                from physbreak.workflows.predict import format_predictions, summarise_predictions
-
-                result = summarise_predictions(path)
-                print(json.dumps(result, indent=1) if args.json else format_predictions(result))
-            elif kind == "groundstates":
-                result = _dataset_summary(path)
-                print(json.dumps(result, indent=1) if args.json else "\n".join(
-                    f"{r['family']:>12} {r['split']:>6} {r['n_sites']:>6} spins: {r['count']} problems, "
-                    f"mean degeneracy {r['degeneracy']:.1f}, exact {100 * r['exact']:.0f}%" for r in result["rows"]))
-            elif args.fss:
-                from physbreak.analysis.fss import analyze_fss, format_fss
-
-                result = analyze_fss(path, args.discard, plots=plots, min_size=args.fss_min_size)
-                print(json.dumps(_fss_json(result), indent=1) if args.json else format_fss(result))
-            else:
-                result = analyze_run(path, plots, args.discard, args.order)
-                print(json.dumps(result, indent=1) if args.json else format_report(result))
+            with fields({"discard": "--discard", "order": "--order", "plots": "--plots"}):
+                _analyze(args)
     except PhysbreakError as exc:
-        print(f"physbreak: error: {exc}", file=sys.stderr)
+        print(f"physbreak: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)  # always one line
+        return 2
+    except MemoryError:
+        print(f"physbreak: error: {args.command} ran out of memory: use fewer or smaller systems "
+              "(files already written are kept)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"physbreak: interrupted; {INTERRUPTED.get(args.command, 'nothing was written')}", file=sys.stderr)

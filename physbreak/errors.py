@@ -43,6 +43,16 @@ class OutputExistsError(PhysbreakError):
     ``--resume`` to continue it, or choose another ``--out``."""
 
 
+class OutputBusyError(PhysbreakError):
+    """Another running process is writing this output (it holds the claim
+    ``<output>.lock``).  Wait for it to finish, or choose another output."""
+
+
+class ResourceError(PhysbreakError):
+    """A run would need more memory than this machine has.  The message gives
+    the estimate and the machine's memory; use fewer or smaller systems."""
+
+
 class ResumeError(PhysbreakError):
     """A run cannot be resumed: the file holds a different configuration, or
     was not written by ``simulate``.  Resume with the same config file, or

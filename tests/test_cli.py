@@ -61,7 +61,7 @@ def test_simulate_and_analyze_console_script(tmp_path):
     ('kind = "square"', 'kind = "hexagon"', ["lattice.kind", "'hexagon'", "square"]),
     ('kind = "ising"', 'kind = "clock"', ["model.kind", "'clock'", "potts"]),
     ("start = 2.0", "start = -1.0", ["temperatures", "-1.0", "> 0"]),
-    ("sizes = [4, 6, 8]", "sizes = [4, 0, 8]", ["lattice.sizes", "0", "positive"]),
+    ("sizes = [4, 6, 8]", "sizes = [4, 0, 8]", ["lattice.sizes[1]", "0", ">= 1"]),
     ("sizes = [4, 6, 8]", "", ["lattice.sizes", "required"]),
     ("samples = 200", "samples = 0", ["sampler.samples", "0", ">= 1"]),
     ("samples = 200", "sample = 200", ["sampler.sample", "allowed"]),
@@ -134,10 +134,13 @@ def test_cuda_requested_without_a_gpu(tmp_path, capsys):
     assert code == 2 and "device = 'cuda'" in err and "no CUDA device" in err
 
 
-def test_unwritable_output_path(tmp_path, capsys):
+def test_output_folders_are_made_and_a_file_in_the_way_is_an_error(tmp_path, capsys):
     cfg = tmp_path / "good.toml"
     cfg.write_text(GOOD)
     code, _, err = run(capsys, "simulate", cfg, "--out", tmp_path / "no" / "such" / "dir.h5")
+    assert code == 0 and (tmp_path / "no" / "such" / "dir.h5").is_file(), err
+    (tmp_path / "blocker").write_text("")
+    code, _, err = run(capsys, "simulate", cfg, "--out", tmp_path / "blocker" / "dir.h5")
     assert code == 2 and "--out" in err and "writable" in err
 
 

@@ -234,3 +234,25 @@ def test_open_lattices_and_graphs():
     outer = [(i, (i + 1) % 5) for i in range(5)]
     petersen = from_edges(10, outer + [(5 + i, 5 + (i + 2) % 5) for i in range(5)] + [(i, i + 5) for i in range(5)])
     assert petersen.space_group().order == 120  # Aut(Petersen) = S5
+
+
+@pytest.mark.parametrize("name", ["HCN", "C2H2", "CO2"])
+def test_noisy_linear_molecules_get_a_true_group_and_no_error(name):
+    """0.005 A noise on a linear molecule: at tol = 0.01 A some draws stay linear,
+    others are only Cs, C2v, ...; every answer is a group of operations that map
+    each atom onto one of its element within the tolerance (brute force)."""
+    from ase.build import molecule
+
+    from physbreak.symmetry.structures import molecule_point_group
+
+    names = set()
+    for seed in range(12):
+        mol = molecule(name)
+        mol.positions += np.random.default_rng(seed).normal(scale=0.005, size=mol.positions.shape)
+        found = molecule_point_group(mol.positions, mol.numbers, tol=0.01)
+        names.add(found.name)
+        x = mol.positions - found.center
+        for R, perm in zip(found.group.realisations["matrix"], found.group.realisations["perm"]):
+            assert (mol.numbers[perm] == mol.numbers).all()
+            assert np.linalg.norm(x @ R.T - x[perm], axis=1).max() < 0.015  # tol, plus the symmetrising fit
+    assert names & {"Cinfv", "Dinfh"} and names - {"Cinfv", "Dinfh"}  # both regimes were exercised

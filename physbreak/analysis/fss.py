@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physbreak.analysis.plots import plot_folder
 from physbreak.analysis.reweighting import Reweighting
 
 
@@ -199,15 +200,13 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
 
 
 def _plot(folder, sizes, tables, curves, fit, fitted) -> list[str]:
-    from pathlib import Path
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = plot_folder(folder)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for L, (grid, obs) in zip(sizes, curves):
         a.plot(1.0 / grid, obs["chi"], label=f"L = {L:g}")

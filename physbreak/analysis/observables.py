@@ -17,6 +17,7 @@ import numpy as np
 
 from physbreak.analysis.stats import (bin_length_for, bin_means, estimate, jackknife_error,
                                       jackknife_samples)
+from physbreak.errors import InvalidValue
 from physbreak.io import SystemData
 
 N_GROUPS = 20  # jackknife groups, shared by every (system, temperature)
@@ -28,11 +29,18 @@ def order_parameter(system: SystemData, which: str = "auto") -> np.ndarray:
     ``which``: ``"magnetization"``, ``"staggered"`` or ``"auto"`` (staggered when the
     stored config is antiferromagnetic on a bipartite lattice).
     """
+    afm = bool(system.attrs.get("antiferromagnetic", False))
     if which == "auto":
-        which = "staggered" if system.attrs.get("antiferromagnetic", False) else "magnetization"
+        which = "staggered" if afm else "magnetization"
+    if which not in ("magnetization", "staggered"):
+        raise InvalidValue("order", which, "auto, magnetization or staggered")
+    if which == "staggered" and not afm:
+        raise InvalidValue("order", which, f"auto or magnetization for system {system.name}: it is not an "
+                           "antiferromagnet on a bipartite lattice, so the staggered magnetisation is not "
+                           "its order parameter")
     key = "staggered_magnetization" if which == "staggered" else "magnetization"
     if key not in system.streams:
-        raise KeyError(f"{key} not stored for system {system.name}")
+        raise InvalidValue("order", which, f"an order parameter stored for system {system.name}")
     return system.streams[key]
 
 

@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from physbreak.errors import InvalidValue
+
 PLOTTED = {"energy": "energy per spin $e$ [J]", "abs_m": r"$\langle|m|\rangle$",
            "susceptibility": r"susceptibility $\chi$", "specific_heat": "specific heat $C$",
            "binder": "Binder cumulant $U_4$"}
+
+
+def plot_folder(folder) -> Path:
+    """``folder`` made if missing; an :class:`InvalidValue` naming ``plots`` if it cannot be."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidValue("plots", str(folder), f"a folder that can be made ({exc.strerror})") from None
+    return folder
 
 
 def plot_observables(rows: list[dict], outdir, tc: float | None = None) -> list[Path]:
@@ -17,8 +29,7 @@ def plot_observables(rows: list[dict], outdir, tc: float | None = None) -> list[
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    outdir = plot_folder(outdir)
     systems: dict[str, list[dict]] = {}
     for r in rows:
         systems.setdefault(r["system"], []).append(r)

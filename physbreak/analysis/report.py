@@ -6,6 +6,7 @@ from __future__ import annotations
 from physbreak.analysis.binder import binder_crossings
 from physbreak.analysis.observables import thermodynamics
 from physbreak.analysis.plots import plot_observables
+from physbreak.errors import InvalidValue
 from physbreak.io import read_run
 
 # (key, header, format spec); every column is 10 characters wide
@@ -14,6 +15,19 @@ COLUMNS = [("system", "system", ">"), ("temperature", "T", ".4f"), ("n_samples",
            ("abs_m_err", "err", ".1e"), ("susceptibility", "chi", ".4g"),
            ("specific_heat", "C", ".4f"), ("binder", "U4", ".4f"), ("binder_err", "err", ".1e"),
            ("tau_abs_m", "tau|m|", ".2f")]
+
+
+def usable(systems: list, discard: int, path) -> list:
+    """The systems with at least 2 samples per chain after ``discard``; an
+    :class:`InvalidValue` when there are none (``discard`` too large, or no samples yet)."""
+    if discard < 0:
+        raise InvalidValue("discard", discard, "an integer >= 0")
+    keep = [s for s in systems if s.streams["energy"].shape[0] >= discard + 2]
+    if not keep:
+        most = max((s.streams["energy"].shape[0] for s in systems), default=0)
+        raise InvalidValue("discard", discard, f"fewer than {most - 1} samples: {str(path)!r} holds at most {most} "
+                           "per chain, and the analysis needs 2 or more after the discarded ones")
+    return keep
 
 
 def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> dict:
@@ -29,8 +43,7 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
         ``{"file", "complete", "rows": [...], "binder": {"pairs", "tc", "tc_err"}, "plots"}``.
     """
     root, systems = read_run(path)
-    rows = [r for s in systems if s.streams["energy"].shape[0] > discard
-            for r in thermodynamics(s, order, discard)]
+    rows = [r for s in usable(systems, discard, path) for r in thermodynamics(s, order, discard)]
     binder = binder_crossings(rows) if len({r["system"] for r in rows}) >= 2 else None
     plots = []
     if plots_dir is not None and rows:

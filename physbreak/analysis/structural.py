@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from physbreak.analysis.plots import plot_folder
 from physbreak.systems.perovskite import load_parameters
 from physbreak.systems.perovskite_structures import (DEFAULT_SYMPREC, cell_atoms, phase_label, space_group,
                                                      supercell_atoms)
@@ -108,7 +109,7 @@ def _plot(folder: Path, temps, direction, p_sorted, strain) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = plot_folder(folder)
     files = []
     for name, data, ylabel, labels in (
             ("polarization", p_sorted, "|P| sorted (C/m$^2$)", ["|P|$_1$", "|P|$_2$", "|P|$_3$"]),

@@ -11,6 +11,7 @@ which keeps the crossing errors of :func:`binder_crossings` valid.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ import numpy as np
 from physbreak.analysis.binder import binder_crossings
 from physbreak.analysis.observables import thermodynamics
 from physbreak.analysis.plots import plot_observables
+from physbreak.analysis.report import usable
+from physbreak.errors import CorruptFileError
 from physbreak.io import open_file, read_run
 
 COMBINED = ("energy", "abs_m", "susceptibility", "specific_heat", "binder")
@@ -51,8 +54,11 @@ def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") 
         :func:`~physbreak.analysis.report.analyze_run`'s result.
     """
     models, done, systems = read_sweep(index)
+    keep = {id(s) for s in usable([s for _, s in systems], discard, index)} if systems else set()
     points: dict[tuple, list[dict]] = {}
     for model, system in systems:
+        if id(system) not in keep:
+            continue
         for row in thermodynamics(system, order, discard):
             points.setdefault((model, row["system"], row["temperature"]), []).append(row)
     results = []
@@ -72,6 +78,9 @@ def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") 
     return {"index": str(index), "tasks": len(models), "finished": int(done.sum()), "models": results}
 
 
+TASK_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+
+
 def read_sweep(index) -> tuple[np.ndarray, np.ndarray, list]:
     """``(model per task, finished per task, [(model, system) of every finished task])``."""
     index = Path(index)
@@ -79,6 +88,9 @@ def read_sweep(index) -> tuple[np.ndarray, np.ndarray, list]:
         names, models, done = f["name"].asstr()[:], f["model"].asstr()[:], f["complete"][:]
     systems = []
     for name, model, finished in zip(names, models, done):
+        if not TASK_NAME.fullmatch(name):
+            raise CorruptFileError(f"FILE = {str(index)!r} names a task {name!r}: task names are letters, digits, "
+                                   "'.', '_' and '-' (a file inside the sweep's tasks/ folder)")
         if finished:
             systems += [(model, s) for s in read_run(index.parent / "tasks" / f"{name}.h5")[1]]
     return models, done, systems

@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 
 from physbreak import __version__
-from physbreak.errors import CorruptFileError, InvalidValue, OutputExistsError, SchemaError
+from physbreak.errors import CorruptFileError, InvalidValue, OutputBusyError, OutputExistsError, SchemaError
 
 SCHEMA_VERSION = 1
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
@@ -48,15 +48,30 @@ def open_file(path, mode: str = "r") -> h5py.File:
         CorruptFileError: not HDF5, or no ``physbreak_schema`` attribute.
         SchemaError: written by a newer schema version.
     """
+    from physbreak.io.claims import holder
+
+    pid = holder(path)
+    if pid is not None:  # HDF5 files are not safe to read while another process writes them
+        raise OutputBusyError(f"FILE = {str(path)!r} is being written by process {pid} now: read it "
+                              "when that run has finished")
+    if mode != "r":  # check it read-only first: opening "r+" can write to a file that is not HDF5
+        open_file(path).close()
     try:
         f = h5py.File(path, mode)
     except FileNotFoundError:
         raise CorruptFileError(f"FILE = {str(path)!r} does not exist: give an existing physbreak "
                                "HDF5 file") from None
     except OSError as exc:
-        raise CorruptFileError(f"FILE = {str(path)!r} is not a readable HDF5 file ({exc}); "
+        reason = " ".join(str(exc).split())  # HDF5 messages may hold newlines: one line
+        raise CorruptFileError(f"FILE = {str(path)!r} is not a readable HDF5 file ({reason}); "
                                "re-run to a new output file") from None
-    version = f.attrs.get("physbreak_schema")
+    try:
+        version = f.attrs.get("physbreak_schema")
+        _check_structure(f)
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        f.close()
+        reason = " ".join(str(exc).split())
+        raise CorruptFileError(f"FILE = {str(path)!r} is damaged ({reason}); re-run to a new output file") from None
     if version is None:
         f.close()
         raise CorruptFileError(f"FILE = {str(path)!r} has no 'physbreak_schema' attribute: "
@@ -66,6 +81,22 @@ def open_file(path, mode: str = "r") -> h5py.File:
         raise SchemaError(f"physbreak_schema = {int(version)} in {str(path)!r} is newer than "
                           f"this physbreak reads (<= {SCHEMA_VERSION}): upgrade physbreak")
     return f
+
+
+def _check_structure(f: h5py.File):
+    """Touch every group, attribute and chunk index, so damaged metadata is found
+    on opening rather than halfway through an analysis (cheap: metadata only)."""
+    def visit(name, obj):
+        for key in obj.attrs:
+            obj.attrs[key]
+        if isinstance(obj, h5py.Dataset):
+            obj.shape, obj.dtype
+            if obj.chunks is not None:
+                obj.id.get_num_chunks()
+
+    for key in f.attrs:
+        f.attrs[key]
+    f.visititems(visit)
 
 
 def create_file(path, attrs: dict, build=None) -> h5py.File:
@@ -92,7 +123,10 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
                 build(f)
         os.replace(tmp, path)
     except BaseException as exc:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. the folder is a file: nothing was made
+            pass
         if isinstance(exc, OSError):
             raise InvalidValue("--out", str(path), f"a writable file path ({exc})") from None
         raise
@@ -118,13 +152,15 @@ class RunWriter:
                                                 "complete": False},
                                     lambda f: f.create_group("systems"))
 
-    def system(self, name: str, attrs: dict, chains: dict, streams: dict) -> h5py.Group:
+    def system(self, name: str, attrs: dict, chains: dict, streams: dict, samples: int = 65536) -> h5py.Group:
         """The group of one system, created on first call.
 
         Args:
             attrs: metadata (lattice, size, model ...).
             chains: per-chain arrays, e.g. ``{"temperature": (n_chains,)}``.
             streams: stream name -> per-sample shape ``(n_chains, ...)``.
+            samples: the rows the run will write; chunks hold at most that many
+                (and at most 64 Ki values), so small runs make small files.
         """
         systems = self.file["systems"]
         if name in systems:
@@ -139,7 +175,8 @@ class RunWriter:
             g.create_dataset(key, data=value)
         for key, shape in streams.items():
             g.create_dataset(key, shape=(0,) + tuple(shape), maxshape=(None,) + tuple(shape),
-                             dtype=np.float64, chunks=(max(1, 65536 // int(np.prod(shape))),) + tuple(shape))
+                             dtype=np.float64,
+                             chunks=(max(1, min(samples, 65536 // int(np.prod(shape)))),) + tuple(shape))
         for key in list(chains) + list(streams):
             if key in UNITS:
                 g[key].attrs["units"] = UNITS[key]
@@ -206,6 +243,10 @@ def read_run(path) -> tuple[dict, list[SystemData]]:
         if "systems" not in f:
             raise CorruptFileError(f"FILE = {str(path)!r} has no /systems group: not a Monte Carlo run")
         out = []
+        for name in f["systems"]:
+            if not isinstance(f["systems"].get(name, getlink=True), h5py.HardLink):
+                raise CorruptFileError(f"FILE = {str(path)!r}: /systems/{name} is a link to another file or "
+                                       "object, not a system written here; physbreak does not follow it")
         try:
             for name, g in f["systems"].items():
                 n = int(g.attrs["samples_done"])

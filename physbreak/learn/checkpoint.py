@@ -92,10 +92,10 @@ def read(path) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{what} is not a physbreak checkpoint (no format = {FORMAT!r}): "
                               "pass a .pt file written by `physbreak train`")
-    if payload.get("version", 0) > VERSION:
+    if not isinstance(payload.get("version", 0), int) or payload.get("version", 0) > VERSION:
         raise CheckpointError(f"{what} has checkpoint version {payload['version']}: this physbreak reads "
                               f"<= {VERSION}; upgrade physbreak")
-    if payload.get("kind") not in PREDICTOR_KINDS:
+    if not isinstance(payload.get("kind"), str) or payload["kind"] not in PREDICTOR_KINDS:
         raise CheckpointError(f"{what} holds kind {payload.get('kind')!r}: one of {', '.join(PREDICTOR_KINDS)}")
     return payload
 
@@ -116,7 +116,7 @@ def load(path, device="cpu"):
         config = json.loads(payload["config"])
         predictor = cls.from_config(config, payload.get("tensors", {}), dev)
         predictor.net.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
         raise CheckpointError(f"CHECKPOINT = {str(path)!r} does not match its kind {payload['kind']!r} "
                               f"({type(exc).__name__}: {str(exc)[:160]})") from None
     predictor.net.eval()

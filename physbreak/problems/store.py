@@ -107,6 +107,14 @@ def read_structures(path, split: str | None = None, families=None) -> list:
                 continue
             if (split is not None and a["split"] != split) or (families is not None and a["family"] not in families):
                 continue
+            n = len(g["numbers"])
+            shapes = {"positions": (n, 3), "cell": (3, 3), "pbc": (3,)}
+            if any(g[k].shape != s for k, s in shapes.items()) or g["targets"].shape[1:] != (n, 3) \
+                    or g["perms"].shape[1:] != (n,) or not all(np.array_equal(np.sort(p), np.arange(n))
+                                                               for p in g["perms"][:]) \
+                    or not np.isfinite(g["positions"][:]).all() or not np.isfinite(g["targets"][:]).all():
+                raise CorruptFileError(f"FILE = {str(path)!r}: record {g.name} is damaged (shapes, atom "
+                                       "permutations or positions); regenerate it with `physbreak groundstates`")
             atoms = Atoms(numbers=g["numbers"][:], positions=g["positions"][:], cell=g["cell"][:], pbc=g["pbc"][:])
             energy = float(a["ground_energy"])
             out.append(StructureProblem(str(a["kind"]), atoms, g["targets"][:], str(a["target_group"]),
@@ -114,6 +122,31 @@ def read_structures(path, split: str | None = None, families=None) -> list:
                                         g["perms"][:], str(a["family"]), None if np.isnan(energy) else energy,
                                         g["breakers"][:] if "breakers" in g else None))
     return out
+
+
+def summary(path) -> list[dict]:
+    """One row per (family, split, size) of the finished records: spin records by
+    number of sites (with mean degeneracy and the exact fraction), structure
+    records by kind."""
+    groups: dict = {}
+    with open_kind(path, "groundstates") as f:
+        for g in f["records"].values():
+            a = g.attrs
+            if not a.get("done", False):
+                continue
+            structure = a.get("record") == "structure"
+            key = (str(a["family"]), str(a["split"]), str(a["kind"]) if structure else int(a["n_sites"]))
+            groups.setdefault(key, []).append(a if structure else (float(a["degeneracy"]), bool(a["exact"])))
+    rows = []
+    for (family, split, size), items in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        row = {"family": family, "split": split, "count": len(items)}
+        if isinstance(size, str):
+            row["kind"] = size
+        else:
+            row |= {"n_sites": size, "degeneracy": float(np.mean([d for d, _ in items])),
+                    "exact": float(np.mean([e for _, e in items]))}
+        rows.append(row)
+    return rows
 
 
 def done_records(f: h5py.File) -> int:
@@ -136,9 +169,25 @@ def read_problems(path, split: str | None = None, families=None) -> list[tuple[s
             if families is not None and g.attrs["family"] not in families:
                 continue
             a = g.attrs
-            ground = GroundStates(float(a["ground_energy"]), int(a["degeneracy"]), g["ground_states"][:],
+            data = {k: g[k][:] for k in ("bonds", "J", "h", "ground_states", "stab_perm", "stab_sign")}
+            _check_spin_record(path, name, **data)
+            ground = GroundStates(float(a["ground_energy"]), int(a["degeneracy"]), data["ground_states"],
                                   bool(a["exact"]), int(a["restarts"]), int(a["agreed"]))
-            out.append((name, str(a["split"]), SpinProblem(str(a["family"]), str(a["label"]), g["bonds"][:],
-                                                           g["J"][:], g["h"][:], ground,
-                                                           g["stab_perm"][:], g["stab_sign"][:])))
+            out.append((name, str(a["split"]), SpinProblem(str(a["family"]), str(a["label"]), data["bonds"],
+                                                           data["J"], data["h"], ground,
+                                                           data["stab_perm"], data["stab_sign"])))
     return out
+
+
+def _check_spin_record(path, name, bonds, J, h, ground_states, stab_perm, stab_sign):
+    """A damaged record (indices out of range, wrong shapes, non-finite values) is a CorruptFileError."""
+    n = len(h)
+    ok = (bonds.ndim == 2 and bonds.shape[1:] == (2,) and J.shape == (len(bonds),)
+          and ((bonds >= 0) & (bonds < n)).all() and np.isfinite(J).all() and np.isfinite(h).all()
+          and ground_states.ndim == 2 and ground_states.shape[1] == n and np.isin(ground_states, (-1, 1)).all()
+          and stab_perm.ndim == 2 and stab_perm.shape[1] == n and stab_sign.shape == (len(stab_perm),)
+          and np.isin(stab_sign, (-1, 1)).all()
+          and all(np.array_equal(np.sort(p), np.arange(n)) for p in stab_perm))
+    if not ok:
+        raise CorruptFileError(f"FILE = {str(path)!r}: record {name} is damaged (indices, shapes or values "
+                               "out of range); regenerate it with `physbreak groundstates`")

@@ -68,18 +68,15 @@ def molecule_point_group(positions, numbers, tol: float = 0.01) -> MoleculeSymme
     # in-line: all atoms on one line through the centre
     _, sv, vt = np.linalg.svd(x, full_matrices=True)
     linear = len(x) > 1 and sv[1] < tol
-    ops = [-np.eye(3)]
-    for axis in ([vt[0]] if linear else _candidate_axes(x, numbers)):
-        ops.append(mirror(axis))
-        for n in range(2, 7):
-            ops += [rotation(axis, 2 * np.pi / n), -rotation(axis, np.pi + 2 * np.pi / n)]
-        if linear:
-            perp = vt[1]
-            ops += [mirror(perp), rotation(perp, np.pi)]
+    ops = [-np.eye(3)] + ([] if linear else [op for axis in _candidate_axes(x, numbers)
+                                              for op in _axis_operations(axis)])
     if linear:
         name = "Dinfh" if mol.atom_permutation(-np.eye(3)) is not None else "Cinfv"
-        return MoleculeSymmetry(name, _linear_group(vt, "D6h" if name == "Dinfh" else "C6v", mol),
-                                center)
+        group = _linear_group(vt, "D6h" if name == "Dinfh" else "C6v", mol)
+        if group is not None:
+            return MoleculeSymmetry(name, group, center)
+        # off the line by more than tol / 2 somewhere: not linear at this tolerance, search as below
+        ops = [-np.eye(3)] + [op for axis in _candidate_axes(x, numbers) for op in _axis_operations(axis)]
     found = [(p, round(np.linalg.det(R))) for p, R in ((mol.atom_permutation(R), R) for R in ops)
              if p is not None]
     # (atom permutation, determinant) is faithful for a non-linear molecule: the
@@ -94,7 +91,15 @@ def molecule_point_group(positions, numbers, tol: float = 0.01) -> MoleculeSymme
     return MoleculeSymmetry(name, group, center)
 
 
-def _linear_group(vt, name, mol: Structure) -> FiniteGroup:
+def _axis_operations(axis) -> list[np.ndarray]:
+    """The mirror normal to ``axis`` and the proper and improper rotations about it (orders 2-6)."""
+    ops = [mirror(axis)]
+    for n in range(2, 7):
+        ops += [rotation(axis, 2 * np.pi / n), -rotation(axis, np.pi + 2 * np.pi / n)]
+    return ops
+
+
+def _linear_group(vt, name, mol: Structure) -> FiniteGroup | None:
     """The finite subgroup ``name`` of the linear molecule's group, oriented
     with its principal axis along the molecule and a two-fold axis (D6h) or
     mirror (C6v) along the Cartesian axis least parallel to it, made
@@ -107,8 +112,10 @@ def _linear_group(vt, name, mol: Structure) -> FiniteGroup:
     e1 /= np.linalg.norm(e1)
     frame = np.stack([e1, np.cross(axis, e1), axis], axis=1)  # z -> molecular axis
     mats = np.array([frame @ R @ frame.T for R in point_group(name).realisations["matrix"]])
-    perms = np.array([mol.atom_permutation(R) for R in mats])
-    return FiniteGroup({"matrix": mats, "perm": perms}, name)
+    perms = [mol.atom_permutation(R) for R in mats]
+    if any(p is None for p in perms):  # an operation moves an atom by more than tol
+        return None
+    return FiniteGroup({"matrix": mats, "perm": np.array(perms)}, name)
 
 
 def _symmetrized(mats: np.ndarray, table: np.ndarray, iterations: int = 4) -> np.ndarray:

@@ -79,23 +79,38 @@ def available() -> list[str]:
 def load_parameters(name: str = "BaTiO3_ZVR1995") -> PerovskiteParameters:
     """Parameters from a shipped file (by name, see :func:`available`) or a TOML path."""
     path = Path(name) if str(name).endswith(".toml") else DATA / f"{name}.toml"
-    if not path.exists():
+    if not path.is_file():
         raise InvalidValue("material", name, f"one of {', '.join(available())} or a .toml file")
-    raw = tomllib.loads(path.read_text())
     try:
-        j = tuple(float(x) for x in raw["short_range"]["j"])
-        if len(j) != 7:
-            raise InvalidValue("short_range.j", list(j), "seven couplings j1..j7")
-        return PerovskiteParameters(
-            raw["name"], raw.get("source", ""), float(raw["lattice"]["a"]),
-            float(raw["lattice"].get("pressure_gpa", 0.0)),
-            *(float(raw["onsite"][k]) for k in ("kappa2", "alpha", "gamma")), j,
-            *(float(raw["elastic"][k]) for k in ("B11", "B12", "B44")),
-            *(float(raw["coupling"][k]) for k in ("B1xx", "B1yy", "B4yz")),
-            float(raw["dipole"]["Z_star"]), float(raw["dipole"]["eps_inf"]),
-            dict(raw["mode"]["xi"]), dict(raw["mode"].get("born", {})))
+        raw = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidValue("material", str(name), f"a readable TOML parameter file ({exc})") from None
+    try:
+        params = _parameters(raw)
     except KeyError as exc:
-        raise InvalidValue(f"{path.name}: {exc.args[0]}", "missing", "a value (see BaTiO3_ZVR1995.toml)") from None
+        raise InvalidValue("material", str(name), f"a parameter file with {exc.args[0]!r} "
+                           "(see BaTiO3_ZVR1995.toml)") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidValue("material", str(name), f"a parameter file of numbers as in BaTiO3_ZVR1995.toml "
+                           f"({exc})") from None
+    numbers = [v for v in vars(params).values() if isinstance(v, float)] + list(params.j)
+    if not np.all(np.isfinite(numbers)) or params.a <= 0:
+        raise InvalidValue("material", str(name), "a parameter file with finite numbers and lattice.a > 0")
+    return params
+
+
+def _parameters(raw: dict) -> PerovskiteParameters:
+    j = tuple(float(x) for x in raw["short_range"]["j"])
+    if len(j) != 7:
+        raise InvalidValue("short_range.j", list(j), "seven couplings j1..j7")
+    return PerovskiteParameters(
+        raw["name"], raw.get("source", ""), float(raw["lattice"]["a"]),
+        float(raw["lattice"].get("pressure_gpa", 0.0)),
+        *(float(raw["onsite"][k]) for k in ("kappa2", "alpha", "gamma")), j,
+        *(float(raw["elastic"][k]) for k in ("B11", "B12", "B44")),
+        *(float(raw["coupling"][k]) for k in ("B1xx", "B1yy", "B4yz")),
+        float(raw["dipole"]["Z_star"]), float(raw["dipole"]["eps_inf"]),
+        dict(raw["mode"]["xi"]), dict(raw["mode"].get("born", {})))
 
 
 def _shell_vectors(shell: int) -> np.ndarray:

@@ -26,80 +26,23 @@ produces the same file as an uninterrupted one.
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from physbreak.config import Section, fields
-from physbreak.errors import ConfigError
-from physbreak.problems.spin_families import FAMILIES, generate
+from physbreak.config import fields, load_text
+from physbreak.config.dataset import DatasetConfig, parse  # noqa: F401  (DatasetConfig: the workflow's input)
+from physbreak.problems.spin_families import generate
+from physbreak.io.claims import claim
 from physbreak.problems import store
 from physbreak.problems.structure_families import CASE_FAMILIES
 from physbreak.problems.structure_families import cases as structure_cases
 from physbreak.problems.structure_families import generate as generate_structure
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-
-@dataclass(frozen=True)
-class FamilySpec:
-    name: str
-    split: str
-    sizes: tuple[int, ...]
-    count: int
-    params: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DatasetConfig:
-    families: tuple[FamilySpec, ...]
-    seed: int = 0
-    output: str = "groundstates.h5"
-    exact_limit: int = 30
-    text: str = ""
-
-
-def parse(text: str) -> DatasetConfig:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("CONFIG", "invalid TOML", f"valid TOML ({exc})") from None
-    top = Section(raw, "", ("family",), ("seed", "output", "exact_limit"))
-    if not isinstance(raw["family"], list) or not raw["family"]:
-        raise ConfigError("family", raw["family"], "one or more [[family]] tables")
-    specs = []
-    for k, table in enumerate(raw["family"]):
-        structure = isinstance(table, dict) and table.get("name") in CASE_FAMILIES
-        sec = Section(table, f"family[{k}]", ("name",) if structure else ("name", "sizes", "count"),
-                      ("split", "params", "count"))
-        name = sec.choice("name", tuple(FAMILIES) + CASE_FAMILIES)
-        sizes = [] if structure else sec.list("sizes")
-        if not structure and (not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 2 for s in sizes)):
-            raise ConfigError(f"family[{k}].sizes", sizes, "integers >= 2")
-        params = sec.get("params", {})
-        if not isinstance(params, dict):
-            raise ConfigError(f"family[{k}].params", params, "a table")
-        if structure:
-            with fields({}, f"family[{k}]."):
-                structure_cases(name, params)  # checks the params now, not halfway through the run
-        specs.append(FamilySpec(name, str(sec.get("split", "train")), tuple(sizes),
-                                sec.integer("count", 1, minimum=1), params))
-    return DatasetConfig(tuple(specs), top.integer("seed", 0, minimum=0),
-                         str(top.get("output", "groundstates.h5")),
-                         top.integer("exact_limit", 30, minimum=2), text)
-
 
 def load(path) -> DatasetConfig:
-    try:
-        return parse(Path(path).read_text())
-    except OSError as exc:
-        raise ConfigError("CONFIG", str(path), f"a readable TOML file ({exc.strerror})") from None
+    return parse(load_text(path))
 
 
 def jobs(cfg: DatasetConfig):
@@ -116,6 +59,11 @@ def jobs(cfg: DatasetConfig):
 def build_dataset(cfg: DatasetConfig, out=None, resume: bool = False, progress: bool | None = None) -> Path:
     """Generate every record of ``cfg`` into ``out`` (default ``cfg.output``)."""
     out = Path(out or cfg.output)
+    with claim(out):
+        return _build(cfg, out, resume, progress)
+
+
+def _build(cfg: DatasetConfig, out: Path, resume: bool, progress) -> Path:
     if resume and out.exists():
         f = store.open_kind(out, "groundstates", "r+")
         if f.attrs["config"] != cfg.text:

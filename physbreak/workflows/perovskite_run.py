@@ -32,16 +32,18 @@ the same numbers as an uninterrupted run.  Layout: ``docs/hdf5-schema.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from physbreak.config import Section, check_device, device_of, fields, positive_number, read_toml
-from physbreak.io.hdf5 import create_file
+from physbreak.config import check_device, fields
+from physbreak.config.perovskite import PerovskiteRunConfig
+from physbreak.config.perovskite import parse as parse_config
+from physbreak.io.claims import claim
+from physbreak.io.hdf5 import create_file, open_file
+from physbreak.resources import check_memory
 from physbreak.errors import ConfigError
 from physbreak.systems.perovskite import GPA, EffectiveHamiltonian, load_parameters
 from physbreak.dynamics.langevin import Langevin
@@ -50,71 +52,12 @@ from physbreak.dynamics.langevin import Langevin
 KIND = "perovskite_md"
 
 
-@dataclass(frozen=True)
-class PerovskiteRunConfig:
-    seed: int
-    output: str
-    device: str
-    material: str
-    size: int
-    pressure_gpa: float | None
-    replicas: int
-    high: float
-    low: float
-    step: float
-    equilibration_steps: int
-    samples: int
-    sample_every: int
-    dt: float
-    friction: float
-    strain_friction: float
-    text: str = ""
-
-    @property
-    def temperatures(self) -> np.ndarray:
-        """``(n_stages, 2 replicas)`` K: cooling replicas first, then heating."""
-        cool = np.arange(self.high, self.low - 1e-9, -self.step)
-        return np.concatenate([np.repeat(cool[:, None], self.replicas, 1),
-                               np.repeat(cool[::-1, None], self.replicas, 1)], 1)
-
-
-def _positive(sec: Section, key: str, default: float) -> float:
-    return positive_number(sec.get(key, default), f"{sec.name}.{key}" if sec.name else key)
-
-
 def parse(text: str) -> PerovskiteRunConfig:
-    raw = read_toml(text)
-    top = Section(raw, "", ("kind", "size"), ("seed", "output", "device", "material", "pressure_gpa",
-                                               "replicas", "schedule", "dynamics"))
-    if top.get("kind") != "perovskite":
-        raise ConfigError("kind", top.get("kind"), "'perovskite'")
-    device = device_of(top)
-    material = str(top.get("material", "BaTiO3_ZVR1995"))
+    """A validated perovskite config; an unknown or malformed material file is refused here."""
+    cfg = parse_config(text)
     with fields({}):  # a clear error for an unknown material, before anything is written
-        load_parameters(material)
-    pressure = top.get("pressure_gpa", None)
-    if pressure is not None and (isinstance(pressure, bool) or not isinstance(pressure, (int, float))):
-        raise ConfigError("pressure_gpa", pressure, "a number (GPa)")
-    sch = Section(top.subtable("schedule", {}), "schedule", (),
-                  ("high", "low", "step", "equilibration_steps", "samples", "sample_every"))
-    dyn = Section(top.subtable("dynamics", {}), "dynamics", (), ("dt", "friction", "strain_friction"))
-    high, low = _positive(sch, "high", 380.0), _positive(sch, "low", 100.0)
-    if low >= high:
-        raise ConfigError("schedule.low", low, f"a temperature below schedule.high = {high}")
-    return PerovskiteRunConfig(
-        top.integer("seed", 0, minimum=0), str(top.get("output", "perovskite.h5")), device, material,
-        top.integer("size", 12, minimum=2), None if pressure is None else float(pressure),
-        top.integer("replicas", 1, minimum=1), high, low, _positive(sch, "step", 10.0),
-        sch.integer("equilibration_steps", 3000, minimum=0), sch.integer("samples", 100, minimum=1),
-        sch.integer("sample_every", 20, minimum=1), _positive(dyn, "dt", 0.002),
-        _positive(dyn, "friction", 10.0), _positive(dyn, "strain_friction", 1.0), text)
-
-
-def is_perovskite_config(text: str) -> bool:
-    try:
-        return read_toml(text).get("kind") == "perovskite"
-    except ConfigError:
-        return False
+        load_parameters(cfg.material)
+    return cfg
 
 
 def _initial_state(cfg, ham, gen):
@@ -159,7 +102,21 @@ def _checkpoint(f, state, gen):
 def run(cfg: PerovskiteRunConfig, out=None, resume: bool = False, progress: bool | None = None) -> Path:
     """Run (or continue) the schedule; returns the HDF5 path."""
     path = Path(out or cfg.output)
+    preflight(cfg)
+    with claim(path):
+        return _run(cfg, path, resume, progress)
+
+
+def preflight(cfg: PerovskiteRunConfig):
+    """Everything that can refuse ``cfg`` before any file is touched: device and memory
+    (the material file is read by :func:`parse`)."""
     check_device(cfg.device)
+    cells = float(cfg.size) ** 3
+    # per replica: modes, velocities, forces, time average, FFT workspace (float64 x 3); the q-space kernel
+    check_memory(2 * cfg.replicas * cells * 3 * 8 * 12 + cells * 9 * 16 * 2, "this MD run")
+
+
+def _run(cfg: PerovskiteRunConfig, path: Path, resume: bool, progress) -> Path:
     with fields({"L": "size"}):
         params = load_parameters(cfg.material)
         ham = EffectiveHamiltonian(params, cfg.size, cfg.pressure_gpa, cfg.device)
@@ -169,10 +126,11 @@ def run(cfg: PerovskiteRunConfig, out=None, resume: bool = False, progress: bool
     if path.exists() and not resume:
         raise ConfigError("output", str(path), "a new file (it exists; pass --resume to continue it)")
     if path.exists():
-        f = h5py.File(path, "r+")
-        if f.attrs.get("kind") != KIND or f.attrs.get("config") != cfg.text:
+        f = open_file(path, "r+")
+        if f.attrs.get("kind") != KIND or f.attrs.get("config") != cfg.text or "checkpoint" not in f \
+                or any(k not in f["checkpoint"] for k in ("u", "eta", "vu", "veta", "rng")):
             f.close()
-            raise ConfigError("--resume", str(path), "a file written by this same config")
+            raise ConfigError("--resume", str(path), "a complete checkpointed file written by this same config")
         g = f["checkpoint"]
         state = {k: torch.as_tensor(g[k][()], device=ham.device) for k in ("u", "eta", "vu", "veta")}
         gen.set_state(torch.as_tensor(g["rng"][()]))
@@ -201,6 +159,10 @@ def run(cfg: PerovskiteRunConfig, out=None, resume: bool = False, progress: bool
                 eta.append(state["eta"].cpu().numpy().copy())
                 rms.append(torch.sqrt((state["u"] ** 2).sum(-1).mean((1, 2, 3))).cpu().numpy())
                 mean_u += state["u"] / cfg.samples
+            if not np.isfinite(np.stack(P)).all():
+                raise ConfigError("dynamics.dt", cfg.dt, f"a smaller time step: the dynamics diverged at "
+                                  f"{float(temps[k][0]):g} K (non-finite polarisation); the finished "
+                                  "temperatures are kept")
             f["polarization"][k] = np.stack(P, 1)
             f["strain"][k] = np.stack(eta, 1)
             f["mode_rms"][k] = np.stack(rms, 1)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from physbreak.errors import ConfigError
+from physbreak.io.claims import claim
 from physbreak.learn.checkpoint import load
 from physbreak.learn.metrics import spin_metrics, structure_metrics
 from physbreak.problems import store
@@ -112,7 +113,8 @@ def _default_out(data: Path, out, suffix: str) -> Path:
 
 def _check_split(records, split, data):
     if split is not None and not records:
-        raise ConfigError("--split", split, f"a split present in {str(data)!r}")
+        present = sorted({r["split"] for r in store.summary(data)})
+        raise ConfigError("--split", split, f"a split present in {str(data)!r}: {', '.join(present) or 'none'}")
 
 
 def _predict_spins(predictor, checkpoint, data: Path, out, split, hdf5: bool) -> Path:
@@ -129,10 +131,8 @@ def _predict_spins(predictor, checkpoint, data: Path, out, split, hdf5: bool) ->
     if not usable:
         raise ConfigError("INPUT", str(data), f"problems on the model's lattice ({len(predictor.bonds)} bonds)")
     outputs = predictor.predict([p for _, _, p in usable])
-    out = _default_out(data, out, ".h5")
-    f = store.create(out, "predictions", json.dumps({"kind": predictor.kind, **predictor.config()}), predictor.seed)
-    try:
-        f.attrs.update({"checkpoint": str(checkpoint), "dataset": str(data), "domain": "spin"})
+
+    def write(f):
         for (name, split_name, p), y in zip(usable, outputs):
             m = spin_metrics(p, y, p.group_arrays())
             g = f["records"].create_group(name)
@@ -141,9 +141,21 @@ def _predict_spins(predictor, checkpoint, data: Path, out, split, hdf5: bool) ->
             g.attrs.update({"family": p.family, "label": p.label, "split": split_name,
                             "n_sites": p.n_sites, "ground_energy": p.ground.energy,
                             "energy": float(p.energy(np.sign(y))[0]), **m})
-        f.attrs["complete"] = True
-    finally:
-        f.close()
+
+    return _write_predictions(_default_out(data, out, ".h5"), predictor, checkpoint, data, "spin", write)
+
+
+def _write_predictions(out: Path, predictor, checkpoint, data: Path, domain: str, write) -> Path:
+    """A predictions file at ``out`` (claimed while it is written), its records from ``write(file)``."""
+    with claim(out):
+        f = store.create(out, "predictions", json.dumps({"kind": predictor.kind, **predictor.config()}),
+                         predictor.seed)
+        try:
+            f.attrs.update({"checkpoint": str(checkpoint), "dataset": str(data), "domain": domain})
+            write(f)
+            f.attrs["complete"] = True
+        finally:
+            f.close()
     return out
 
 
@@ -153,20 +165,16 @@ def _predict_structure_records(predictor, checkpoint, data: Path, out, split) ->
     if not records:
         raise ConfigError("INPUT", str(data), "a ground-state file with structure records")
     outputs = predictor.predict(records)
-    out = _default_out(data, out, ".h5")
-    f = store.create(out, "predictions", json.dumps({"kind": predictor.kind, **predictor.config()}), predictor.seed)
-    try:
-        f.attrs.update({"checkpoint": str(checkpoint), "dataset": str(data), "domain": "structure"})
+
+    def write(f):
         for k, (p, d) in enumerate(zip(records, outputs)):
             m = structure_metrics(p, d)
             g = f["records"].create_group(f"{k:06d}")
             g.create_dataset("displacements", data=d)
             g["displacements"].attrs["units"] = "A"
             g.attrs.update({key: v for key, v in m.items() if v is not None})
-        f.attrs["complete"] = True
-    finally:
-        f.close()
-    return out
+
+    return _write_predictions(_default_out(data, out, ".h5"), predictor, checkpoint, data, "structure", write)
 
 
 def _predict_structure_file(predictor, data: Path, out, target, variants: str) -> list[tuple[Path, str]]:

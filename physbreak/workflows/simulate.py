@@ -19,6 +19,8 @@ from physbreak import config as config_mod
 from physbreak.config import RunConfig
 from physbreak.errors import OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
+from physbreak.io.claims import claim
+from physbreak.resources import check_memory
 from physbreak.lattice import build
 from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard
 from physbreak.mc.replica_exchange import ReplicaExchange
@@ -101,7 +103,39 @@ def simulate(cfg: RunConfig, out=None, resume: bool = False, progress: bool | No
         ResumeError: resuming a file written from a different config.
     """
     out = Path(out or cfg.output)
+    models = preflight(cfg)
+    with claim(out):
+        return _simulate(cfg, out, resume, progress, models)
+
+
+def preflight(cfg: RunConfig) -> list[SpinModel]:
+    """Everything that can refuse ``cfg``, before any file is touched: the device,
+    the memory estimate, and every system's model and sampler."""
     config_mod.check_device(cfg.device)
+    check_memory(run_memory(cfg), "this run")
+    models = [build_model(cfg, size, k) for k, size in enumerate(cfg.lattice.sizes)]
+    for model in models:
+        _sampler(cfg, model, cfg.temperatures, np.random.SeedSequence(0))
+    return models
+
+
+def run_memory(cfg: RunConfig) -> int:
+    """Bytes the largest system of ``cfg`` needs: states, neighbour tables, one sample row per stream."""
+    chains = cfg.n_chains
+    components = {"ising": 1, "potts": 1, "xy": 2, "heisenberg": 3}[cfg.model.kind]
+    shells = max(1, len(cfg.model.J))
+    largest = 0
+    for size in cfg.lattice.sizes:
+        per_cell = {"honeycomb": 2, "kagome": 3}.get(cfg.lattice.kind, 1)
+        dim = {"chain": 1, "cubic": 3}.get(cfg.lattice.kind, 2)
+        sites = per_cell * int(np.prod(size * dim if len(size) == 1 else size, dtype=np.float64))
+        state = sites * chains * components * 4 * 3  # float32 state, proposal and workspace
+        tables = sites * 12 * shells * 8 * 3  # neighbour indices, bonds and colour slots (int64)
+        largest = max(largest, state + tables)
+    return int(largest)
+
+
+def _simulate(cfg: RunConfig, out: Path, resume: bool, progress, models: list[SpinModel]) -> Path:
     if resume and out.exists():
         _check_same_config(out, cfg)
     elif out.exists():
@@ -109,10 +143,6 @@ def simulate(cfg: RunConfig, out=None, resume: bool = False, progress: bool | No
                                 "or choose another output file")
     else:
         resume = False
-    # build every model and sampler first so a bad config fails before anything is written
-    models = [build_model(cfg, size, k) for k, size in enumerate(cfg.lattice.sizes)]
-    for model in models:
-        _sampler(cfg, model, cfg.temperatures, np.random.SeedSequence(0))
     writer = RunWriter(out, cfg.text, cfg.seed, resume=resume)
     s = cfg.sampler
     steps = s.thermalization + s.samples * s.sweeps_per_sample
@@ -143,7 +173,7 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
         "algorithm": s.algorithm, "kernel": kernel_for(cfg, model), "n_components": model.n_components,
         "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None)},
-        {"temperature": temps, "replica": replica}, streams)
+        {"temperature": temps, "replica": replica}, streams, s.samples)
     steps_per_site = s.thermalization + s.samples * s.sweeps_per_sample
     if group.attrs["complete"]:
         bar.update(model.n_sites * steps_per_site)

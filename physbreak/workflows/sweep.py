@@ -18,112 +18,17 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from physbreak import config as config_mod
-from physbreak.config import Section, read_toml
-from physbreak.errors import ConfigError, CorruptFileError
-
-RUN_TABLES = ("lattice", "sampler")  # copied into every task's run config
-RUN_KEYS = ("device",)
-
-
-@dataclass(frozen=True)
-class Task:
-    name: str  # e.g. "ising_L016_T2.2690_s1"
-    model: dict
-    size: int | list
-    temperature: float
-    seed: int
-    text: str  # the task's run config (TOML)
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    output: Path
-    tasks: tuple[Task, ...]
-    retries: int
-    workers: int | None
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return repr(float(v)) if isinstance(v, float) else str(int(v))
-
-
-def _toml(tables: dict) -> str:
-    """Top-level keys and one level of tables as TOML text."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in tables.items() if not isinstance(v, dict)]
-    for name, table in tables.items():
-        if isinstance(table, dict):
-            lines += ["", f"[{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"
-
-
-def model_label(model: dict) -> str:
-    label = str(model.get("kind", "model"))
-    if label == "potts":
-        label += str(model.get("q", 3))
-    if model.get("disorder", "none") != "none":
-        label += "-" + str(model["disorder"])
-    return label
-
-
-def parse(text: str) -> SweepConfig:
-    """Validate a sweep config; every task's run config is parsed here, so a bad
-    field fails before any task runs."""
-    raw = read_toml(text)
-    top = Section(raw, "", required=("kind", "grid"), optional=("output", "retries", "workers") + RUN_TABLES
-                  + RUN_KEYS)
-    if raw["kind"] != "sweep":
-        raise ConfigError("kind", raw["kind"], "'sweep' for physbreak sweep")
-    grid = Section(top.subtable("grid"), "grid", ("models", "sizes", "temperatures"), ("seeds",))
-    models = grid.list("models")
-    if not models or not all(isinstance(m, dict) for m in models):
-        raise ConfigError("grid.models", models, "a list of model tables, e.g. [{kind = \"ising\"}]")
-    labels = [model_label(m) for m in models]
-    if len(set(labels)) != len(labels):
-        raise ConfigError("grid.models", labels, "distinct models")
-    seeds = grid.list("seeds") if "seeds" in raw["grid"] else [0]
-    sizes, temps = grid.list("sizes"), grid.list("temperatures")
-    for name, values in (("grid.sizes", sizes), ("grid.temperatures", temps), ("grid.seeds", seeds)):
-        if not values:
-            raise ConfigError(name, values, "at least one value")
-    base = {k: raw[k] for k in RUN_KEYS if k in raw}
-    tables = {k: raw[k] for k in RUN_TABLES if k in raw}
-    tasks = []
-    for model, label in zip(models, labels):
-        for size in sizes:
-            for T in temps:
-                for seed in seeds:
-                    run = dict(base, seed=seed, **{k: dict(v) for k, v in tables.items()})
-                    run.setdefault("lattice", {})["sizes"] = [size]
-                    run["model"] = dict(model)
-                    run["temperatures"] = {"values": [T]}
-                    text = _toml(run)
-                    try:
-                        config_mod.parse(text)
-                    except ConfigError as exc:
-                        raise ConfigError(f"grid ({label}, size {size}, T {T}, seed {seed}): {exc.field}",
-                                          exc.value, exc.allowed) from None
-                    size_tag = "x".join(f"{s:03d}" for s in np.atleast_1d(size))
-                    name = f"{label}_L{size_tag}_T{float(T):.4f}_s{seed}"
-                    tasks.append(Task(name, dict(model), size, float(T), int(seed), text))
-    if len({t.name for t in tasks}) != len(tasks):
-        raise ConfigError("grid", "repeated points", "distinct sizes, temperatures and seeds")
-    workers = top.get("workers")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ConfigError("workers", workers, "an integer >= 1 (LocalCluster worker processes)")
-    return SweepConfig(Path(top.get("output", "sweep")), tuple(tasks), top.integer("retries", 2, minimum=0),
-                       workers)
+from physbreak.config import check_device
+from physbreak.config.sweep import SweepConfig, model_label
+from physbreak.errors import CorruptFileError
 
 
 def run_task(text: str, path: str) -> str:
@@ -165,7 +70,7 @@ def write_index(cfg: SweepConfig) -> Path:
     tmp = out.with_suffix(".h5.tmp")
     with h5py.File(tmp, "w") as f:
         f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__,
-                        "kind": "sweep_index"})
+                        "kind": "sweep_index", "config": cfg.text, "seed": cfg.seed})
         names = [t.name for t in cfg.tasks]
         done = [(cfg.output / "tasks" / f"{n}.h5").exists() for n in names]
         f["name"] = np.array(names, dtype=h5py.string_dtype())
@@ -182,6 +87,31 @@ def write_index(cfg: SweepConfig) -> Path:
     return out
 
 
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored inside (in the main thread), so processes started here ignore it too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _connect(Client, address: str):
+    """A client of the scheduler at ``address``; a bad or unreachable address is a ConfigError."""
+    from physbreak.errors import ConfigError
+
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ConfigError("--scheduler", address, f"the address of a running dask scheduler, e.g. "
+                          f"tcp://host:8786 ({reason})") from None
+
+
 def sweep_status(cfg: SweepConfig) -> str:
     """What a sweep has done: per task finished (its file), started (a part
     left by an interrupted or running attempt) or pending; the unfinished listed."""
@@ -196,20 +126,29 @@ def sweep_status(cfg: SweepConfig) -> str:
 
 def run_sweep(cfg: SweepConfig, scheduler: str | None = None, progress: bool | None = None) -> dict:
     """Run the unfinished tasks; ``{"index": path, "done": n, "skipped": n, "failed": {name: error}}``."""
+    from physbreak.io.claims import claim
+
+    check_device(cfg.device)
+    with claim(cfg.output, "output"):
+        return _run_sweep(cfg, scheduler, progress)
+
+
+def _run_sweep(cfg: SweepConfig, scheduler, progress) -> dict:
     from distributed import Client, LocalCluster, as_completed
     from tqdm.auto import tqdm
 
-    (cfg.output / "tasks").mkdir(parents=True, exist_ok=True)
     paths = {t.name: str(cfg.output / "tasks" / f"{t.name}.h5") for t in cfg.tasks}
     todo = [t for t in cfg.tasks if not Path(paths[t.name]).exists()]
     result = {"done": 0, "skipped": len(cfg.tasks) - len(todo), "failed": {}}
     if todo:
         if scheduler:
-            client = Client(scheduler)
+            client = _connect(Client, scheduler)
         else:
-            cluster = LocalCluster(n_workers=cfg.workers or os.cpu_count(), threads_per_worker=1,
-                                   processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+            with _sigint_ignored():  # workers inherit it: Ctrl-C reaches this process only, which stops them
+                cluster = LocalCluster(n_workers=cfg.workers or os.cpu_count(), threads_per_worker=1,
+                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
+        (cfg.output / "tasks").mkdir(parents=True, exist_ok=True)
         try:
             futures = [client.submit(run_task, t.text, paths[t.name], key=f"physbreak-{t.name}",
                                      retries=cfg.retries, pure=False) for t in todo]
@@ -222,6 +161,9 @@ def run_sweep(cfg: SweepConfig, scheduler: str | None = None, progress: bool | N
                     else:
                         result["failed"][names[future.key]] = repr(future.exception())
                     bar.update(1)
+        except KeyboardInterrupt:
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)  # closing connections mid-task is expected
+            raise
         finally:
             client.close()
             if not scheduler:

@@ -58,164 +58,33 @@ Finished (dataset, model) pairs are skipped when the command runs again (resume)
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from physbreak.config import Section, _number, check_device, device_of, read_toml
+from physbreak.config import check_device, read_toml
+from physbreak.config.train import BUILT_IN, StructuresConfig, TrainConfig, parse_spins, parse_structures
 from physbreak.errors import ConfigError
+from physbreak.io.claims import claim
 from physbreak.learn.metrics import evaluate_spins, evaluate_structures
 from physbreak.learn.report import spin_sections, structure_sections, write_report
 from physbreak.learn.runner import Task, run_tasks
-from physbreak.learn.spin import MODELS
-from physbreak.learn.structure import STRUCTURE_BREAKERS
-from physbreak.problems.batio3 import PARENTS
 from physbreak.problems.store import read_problems, read_structures
-from physbreak.workflows.dataset import DatasetConfig, build_dataset
-from physbreak.workflows.dataset import parse as parse_dataset
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """A spin ground-state benchmark."""
-
-    dataset: DatasetConfig | None
-    dataset_path: str
-    output: str
-    models: tuple[str, ...]
-    seed: int = 0
-    device: str = "cpu"
-    epochs: int = 30
-    batch_size: int = 16
-    lr: float = 3e-3
-    hidden: int = 32
-    layers: int = 12
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class StructuresConfig:
-    """A structure-prediction benchmark."""
-
-    output: str
-    breakers: tuple[str, ...]
-    datasets: tuple[str, ...]
-    options: dict = field(default_factory=dict)  # dataset name (or "files") -> its table
-    seed: int = 0
-    device: str = "cpu"
-
-
-BUILT_IN = ("batio3", "molecules", "glazer")
-DEFAULTS = {"batio3": {"parents": "TORC", "train": 40, "test": 10, "epochs": 100},
-            "molecules": {"train": 16, "test": 3, "epochs": 300},
-            "glazer": {"train": 8, "test": 5, "angles": [3.0, 12.0], "epochs": 80, "cutoff": 3.5},
-            "files": {"epochs": 100, "cutoff": 4.5, "train_split": "train", "test_split": "test"}}
-
-
-def _lr(value, name: str) -> float:
-    lr = _number(value, name)
-    if lr <= 0 or lr > 10:
-        raise ConfigError(name, value, "a number in (0, 10]")
-    return lr
+from physbreak.workflows.dataset import build_dataset
 
 
 def parse(text: str) -> TrainConfig | StructuresConfig:
     """A training config of any kind (spin ground states, ``kind = "structures"``, or a graph kind)."""
-    from physbreak.workflows import train_graphs
+    from physbreak.config import graphs
 
     raw = read_toml(text)
     if raw.get("kind") == "structures":
         return parse_structures(raw)
-    if raw.get("kind") in train_graphs.KINDS:
-        return train_graphs.parse(raw)
+    if raw.get("kind") in graphs.KINDS:
+        return graphs.parse(raw)
     if "kind" in raw:
-        raise ConfigError("kind", raw["kind"], "one of structures, " + ", ".join(train_graphs.KINDS)
+        raise ConfigError("kind", raw["kind"], "one of structures, " + ", ".join(graphs.KINDS)
                           + " (or no kind: spin ground states)")
-    top = Section(raw, "", (), ("seed", "device", "output", "dataset", "models", "train", "exact_limit", "family"))
-    models = top.names("models", MODELS, MODELS)
-    tr = Section(top.subtable("train", {}), "train", (), ("epochs", "batch_size", "lr", "hidden", "layers"))
-    device = device_of(top)
-    seed = top.integer("seed", 0, minimum=0)
-    dataset = top.get("dataset", "groundstates.h5")
-    if not isinstance(dataset, str) or not dataset:
-        raise ConfigError("dataset", dataset, "a file name")
-    ds = parse_dataset(_dataset_toml(raw, seed)) if "family" in raw else None
-    output = top.get("output", "groundstates_benchmark")
-    if not isinstance(output, str) or not output:
-        raise ConfigError("output", output, "a folder name")
-    return TrainConfig(ds, dataset, output, tuple(models), seed, device,
-                       tr.integer("epochs", 30, minimum=1), tr.integer("batch_size", 16, minimum=1),
-                       _lr(tr.get("lr", 3e-3), "train.lr"), tr.integer("hidden", 32, minimum=1),
-                       tr.integer("layers", 12, minimum=1), text)
-
-
-def _dataset_toml(raw: dict, seed: int) -> str:
-    """The dataset part of a training config, as its own TOML text (validated by its own parser)."""
-    lines = [f"seed = {seed}"]
-    if "exact_limit" in raw:
-        lines.append(f"exact_limit = {json.dumps(raw['exact_limit'])}")
-    families = raw["family"] if isinstance(raw["family"], list) else [raw["family"]]
-    for fam in families:
-        if not isinstance(fam, dict):
-            raise ConfigError("family", fam, "[[family]] tables")
-        lines.append("[[family]]")
-        for key, value in fam.items():
-            if key != "params":
-                lines.append(f"{key} = {json.dumps(value, default=str)}")
-        if "params" in fam:
-            if not isinstance(fam["params"], dict):
-                raise ConfigError("family.params", fam["params"], "a table")
-            lines.append("[family.params]")
-            lines += [f"{json.dumps(k)} = {json.dumps(v, default=str)}" for k, v in fam["params"].items()]
-    return "\n".join(lines) + "\n"
-
-
-def parse_structures(raw: dict) -> StructuresConfig:
-    top = Section(raw, "", ("kind",), ("seed", "output", "device", "breakers", "datasets") + tuple(DEFAULTS))
-    breakers = top.names("breakers", STRUCTURE_BREAKERS, STRUCTURE_BREAKERS)
-    datasets = top.get("datasets", list(BUILT_IN))
-    datasets = datasets if isinstance(datasets, list) else [datasets]
-    if not datasets:
-        raise ConfigError("datasets", datasets, f"a non-empty list of {', '.join(BUILT_IN)} or .h5 dataset files")
-    for d in datasets:
-        if not isinstance(d, str) or (d not in BUILT_IN and not d.endswith(".h5")):
-            raise ConfigError("datasets", d, f"a list of {', '.join(BUILT_IN)} or .h5 files written by "
-                              "`physbreak groundstates`")
-    options = {}
-    for name, defaults in DEFAULTS.items():
-        sec = Section(top.get(name, {}), name, (), tuple(defaults))
-        opts = {k: sec.integer(k, v, minimum=1) for k, v in defaults.items()
-                if isinstance(v, int) and not isinstance(v, bool)}
-        if name == "batio3":
-            parents = sec.get("parents", "TORC")
-            kinds = list(parents) if isinstance(parents, str) else parents
-            if not isinstance(kinds, list) or not kinds or any(k not in PARENTS for k in kinds):
-                raise ConfigError("batio3.parents", parents, f"letters of TORC, or a list of {', '.join(PARENTS)}")
-            opts["parents"] = kinds
-        if name == "glazer":
-            angles = sec.get("angles", defaults["angles"])
-            if not (isinstance(angles, list) and len(angles) == 2
-                    and 0 < _number(angles[0], "glazer.angles") < _number(angles[1], "glazer.angles") < 30):
-                raise ConfigError("glazer.angles", angles, "[lo, hi] degrees with 0 < lo < hi < 30")
-            opts["angles"] = [float(a) for a in angles]
-        if "cutoff" in defaults:
-            cutoff = _number(sec.get("cutoff", defaults["cutoff"]), f"{name}.cutoff")
-            if not 1.0 <= cutoff <= 12.0:
-                raise ConfigError(f"{name}.cutoff", cutoff, "a distance in [1, 12] A")
-            opts["cutoff"] = cutoff
-        for key in ("train_split", "test_split"):
-            if key in defaults:
-                value = sec.get(key, defaults[key])
-                if not isinstance(value, str) or not value:
-                    raise ConfigError(f"{name}.{key}", value, "a split name")
-                opts[key] = value
-        options[name] = opts
-    output = top.get("output", "structures_benchmark")
-    if not isinstance(output, str) or not output:
-        raise ConfigError("output", output, "a folder name")
-    return StructuresConfig(output, tuple(breakers), tuple(datasets), options, top.integer("seed", 0, minimum=0),
-                            device_of(top))
+    return parse_spins(raw, text)
 
 
 def load(path) -> TrainConfig | StructuresConfig:
@@ -229,9 +98,10 @@ def run(cfg: TrainConfig | StructuresConfig, progress: bool | None = None) -> Pa
     from physbreak.workflows import train_graphs
 
     check_device(cfg.device)
-    if isinstance(cfg, train_graphs.GraphsConfig):
-        return train_graphs.run(cfg, progress)
-    return run_structures(cfg, progress) if isinstance(cfg, StructuresConfig) else run_spins(cfg, progress)
+    with claim(cfg.output, "output"):
+        if isinstance(cfg, train_graphs.GraphsConfig):
+            return train_graphs.run(cfg, progress)
+        return run_structures(cfg, progress) if isinstance(cfg, StructuresConfig) else run_spins(cfg, progress)
 
 
 # --- spins ---------------------------------------------------------------------------------------

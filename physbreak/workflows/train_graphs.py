@@ -52,111 +52,18 @@ Colouring (q = the chromatic number of each graph)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from physbreak.config import Section, _number, device_of
+from physbreak.config.graphs import BUILT_IN, GraphsConfig
 from physbreak.errors import ConfigError, DataError
-from physbreak.learn.colouring import COLOURING_BREAKERS
-from physbreak.learn.decoding import DECODER_BREAKERS
-from physbreak.learn.graph_classification import CLASSIFIER_BREAKERS
 from physbreak.learn.graph_metrics import evaluate_classification, evaluate_colouring, evaluate_decoding
 from physbreak.learn.report import graph_sections, write_report
 from physbreak.learn.runner import Task, run_tasks
 from physbreak.problems import graph_families as gf
-from physbreak.problems.graph_files import SUFFIXES, read_graphs
-
-KINDS = ("decoding", "classification", "colouring")
-BREAKERS = {"decoding": DECODER_BREAKERS, "classification": CLASSIFIER_BREAKERS, "colouring": COLOURING_BREAKERS}
-BUILT_IN = {"decoding": ("atlas", "families"), "classification": ("csl", "atlas_bipartite"),
-            "colouring": ("symmetric",)}
-TRAIN = {"decoding": {"epochs": 50, "batch_size": 32, "lr": 3e-3, "hidden": 64, "latent": 64},
-         "classification": {"epochs": 60, "batch_size": 16, "lr": 3e-3, "hidden": 32},
-         "colouring": {"epochs": 80, "batch_size": 16, "lr": 3e-3, "hidden": 48}}
-OPTIONS = {"atlas": {"test_fraction": 0.2},
-           "families": {"train_sizes": [8, 16], "test_sizes": [8, 20], "train_per_size": 10, "test_per_size": 2},
-           "csl": {"train_per_class": 10}, "atlas_bipartite": {"test_fraction": 0.2},
-           "symmetric": {"train": 200}}
-# every dataset table also takes `epochs` (default: train.epochs)
-
-
-@dataclass(frozen=True)
-class GraphsConfig:
-    kind: str
-    output: str
-    breakers: tuple[str, ...]
-    datasets: tuple[str, ...]
-    train: dict
-    options: dict = field(default_factory=dict)
-    seed: int = 0
-    seeds: int = 1
-    relabellings: int = 5
-    max_nodes: int = 20
-    device: str = "cpu"
-
-
-def _fraction(value, name):
-    x = _number(value, name)
-    if not 0 < x < 1:
-        raise ConfigError(name, value, "a fraction in (0, 1)")
-    return x
-
-
-def _range(value, name, low=1, high=64):
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                                for v in value) and low <= value[0] <= value[1] <= high):
-        raise ConfigError(name, value, f"[lo, hi] integers with {low} <= lo <= hi <= {high}")
-    return [int(v) for v in value]
-
-
-def parse(raw: dict) -> GraphsConfig:
-    kind = raw["kind"]
-    top = Section(raw, "", ("kind",), ("seed", "output", "device", "breakers", "datasets", "train", "max_nodes",
-                                       "seeds", "relabellings") + BUILT_IN[kind])
-    breakers = tuple(top.names("breakers", BREAKERS[kind], BREAKERS[kind]))
-    allowed = f"{', '.join(BUILT_IN[kind])} or a graph file ({', '.join(SUFFIXES)})"
-    can_read = kind != "classification"  # user graphs carry no class labels
-    datasets = tuple(top.names("datasets", BUILT_IN[kind], allowed if can_read else ", ".join(BUILT_IN[kind]),
-                               lambda v: isinstance(v, str) and (v in BUILT_IN[kind] or (
-                                   can_read and Path(v).suffix.lower() in SUFFIXES))))
-    defaults = TRAIN[kind]
-    tr = Section(top.subtable("train", {}), "train", (), tuple(defaults))
-    train = {}
-    for key, value in defaults.items():
-        if key == "lr":
-            lr = _number(tr.get(key, value), "train.lr")
-            if not 0 < lr <= 1:
-                raise ConfigError("train.lr", tr.get(key), "a number in (0, 1]")
-            train[key] = lr
-        else:
-            train[key] = tr.integer(key, value, minimum=1)
-    options = {}
-    for name in BUILT_IN[kind]:
-        sec = Section(top.get(name, {}), name, (), tuple(OPTIONS[name]) + ("epochs",))
-        opts = {"epochs": sec.integer("epochs", train["epochs"], minimum=1)}
-        for key, value in OPTIONS[name].items():
-            if key == "test_fraction":
-                opts[key] = _fraction(sec.get(key, value), f"{name}.{key}")
-            elif key.endswith("_sizes"):
-                opts[key] = _range(sec.get(key, value), f"{name}.{key}", 3, 64)
-            else:
-                opts[key] = sec.integer(key, value, minimum=1)
-        options[name] = opts
-    if kind == "classification" and options["csl"]["train_per_class"] >= 15:
-        raise ConfigError("csl.train_per_class", options["csl"]["train_per_class"], "an integer in [1, 14]")
-    max_nodes = top.integer("max_nodes", 20, minimum=1)
-    if kind == "decoding" and "families" in datasets and options["families"]["test_sizes"][1] > max_nodes:
-        raise ConfigError("families.test_sizes", options["families"]["test_sizes"],
-                          f"sizes up to max_nodes = {max_nodes}")
-    output = top.get("output", f"{kind}_benchmark")
-    if not isinstance(output, str) or not output:
-        raise ConfigError("output", output, "a folder name")
-    return GraphsConfig(kind, output, breakers, datasets, train, options, top.integer("seed", 0, minimum=0),
-                        top.integer("seeds", 5 if kind == "classification" else 1, minimum=1),
-                        top.integer("relabellings", 5, minimum=1), max_nodes, device_of(top))
+from physbreak.problems.graph_files import read_graphs
 
 
 # --- data ------------------------------------------------------------------------------------------
