@@ -10,6 +10,7 @@ import h5py
 import psutil
 import pytest
 
+from conftest import run_cli
 from physbreak.errors import ConfigError
 from physbreak.io import read_run
 from physbreak.config.sweep import parse
@@ -84,7 +85,7 @@ def test_killed_worker_loses_no_finished_task_and_the_rerun_completes_the_rest(t
     Ctrl-C the whole sweep (SIGINT to its process group, as a terminal does: one
     line says how to continue); every task finished before stays untouched, and
     running the sweep again completes the rest and indexes all 48."""
-    cfg = write(tmp_path, samples=2000, sizes="[6, 8]")
+    cfg = write(tmp_path, samples=1000, sizes="[6, 8]")
     proc = subprocess.Popen([sys.executable, "-m", "physbreak.cli", "sweep", str(cfg), "--quiet"],
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -215,8 +216,7 @@ def test_fss_over_a_sweep_reweights_every_task_of_a_size_together(tmp_path):
                    .replace("temperatures = [1.0, 1.5, 2.0, 2.5]", "temperatures = [2.3, 2.45, 2.6]")
                    .replace("seeds = [1, 2, 3]", "seeds = [1, 2]"))
     assert sweep(cfg).returncode == 0
-    r = subprocess.run([sys.executable, "-m", "physbreak.cli", "analyze", str(tmp_path / "out" / "index.h5"),
-                        "--fss", "--json", "--no-plots"], capture_output=True, text=True)
+    r = run_cli("analyze", tmp_path / "out" / "index.h5", "--fss", "--json", "--no-plots")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)["ising"]
     assert result["sizes"] == [6.0, 8.0, 10.0]
