@@ -215,6 +215,10 @@ def _analyze(args):
 
 
 def main(argv=None) -> int:
+    from physbreak.io import hdf5
+
+    # a damaged input file must not hang the command (a fork per file opened; PHYSBREAK_HDF5_GUARD=0 turns it off)
+    hdf5.GUARD_SECONDS = float(os.environ.get("PHYSBREAK_HDF5_GUARD", "20"))
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (already printed as one line)

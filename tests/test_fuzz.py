@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import test_bad_inputs as bad
-from conftest import run_cli
+from conftest import run_cli as cli
 from physbreak.config import read_toml
 from physbreak.config.base import to_toml
 
@@ -33,6 +34,24 @@ SHIPPED = [(p.name, COMMAND_OF.get(p.name, "train" if "benchmark" in p.name else
 RUNNABLE = {"run": "simulate", "dataset": "groundstates", "perovskite": "simulate"}  # small enough to run each time
 VALUES = [math.nan, math.inf, -math.inf, -1, 0, 1, 2.5, 10**18, 1e300, -1e300, "x", "", True, False, [], {},
           [math.nan], [[1]], [{}], "cuda", "deep/er/x.h5", "a\nb"]
+
+
+class Hang(BaseException):
+    """A command ran past its time limit (BaseException: nothing in physbreak catches it)."""
+
+
+def run_cli(*args, seconds: float = 60):
+    """The command in this process, failing the case if it takes more than ``seconds``."""
+    def stop(*_):
+        raise Hang(f"physbreak {' '.join(map(str, args))} ran past {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return cli(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def paths(data, prefix=()):
@@ -124,6 +143,7 @@ def mutated_files(draw):
 
 
 def file_case(world, name, how, where, byte):
+    os.environ["PHYSBREAK_HDF5_GUARD"] = "20"  # damaged metadata can make libhdf5 loop forever (reset per test)
     before = bad.digests(world)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -35,6 +35,9 @@ from physbreak import __version__
 from physbreak.errors import CorruptFileError, InvalidValue, OutputBusyError, OutputExistsError, SchemaError
 
 SCHEMA_VERSION = 1
+# HDF5 1.10 file format: every metadata block carries a checksum, so a damaged
+# file is an error rather than garbage (or a hang inside libhdf5); HDF5 1.10 tools read it
+LIBVER = ("v110", "v110")
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
 UNITS = {"temperature": "J/k_B", "energy": "J per spin", "magnetization": "per spin",
          "abs_magnetization": "per spin", "staggered_magnetization": "per spin",
@@ -56,8 +59,10 @@ def open_file(path, mode: str = "r") -> h5py.File:
                               "when that run has finished")
     if mode != "r":  # check it read-only first: opening "r+" can write to a file that is not HDF5
         open_file(path).close()
+    elif GUARD_SECONDS and Path(path).is_file():
+        _check_in_child(path, GUARD_SECONDS)
     try:
-        f = h5py.File(path, mode)
+        f = h5py.File(path, mode, libver=None if mode == "r" else LIBVER)  # objects added later: same format
     except FileNotFoundError:
         raise CorruptFileError(f"FILE = {str(path)!r} does not exist: give an existing physbreak "
                                "HDF5 file") from None
@@ -81,6 +86,32 @@ def open_file(path, mode: str = "r") -> h5py.File:
         raise SchemaError(f"physbreak_schema = {int(version)} in {str(path)!r} is newer than "
                           f"this physbreak reads (<= {SCHEMA_VERSION}): upgrade physbreak")
     return f
+
+
+GUARD_SECONDS = 0.0  # > 0 (the CLI sets it): read a file's metadata in a child process first, with this limit
+
+
+def _check_in_child(path, seconds: float):
+    """libhdf5 can loop forever on some damaged metadata (blocks without checksums,
+    such as the global heap of string attributes); read it in a forked child and
+    give up on the file if that does not finish in ``seconds``."""
+    import time
+
+    pid = os.fork()
+    if pid == 0:  # the child: metadata only, then leave without running any clean-up
+        try:
+            with h5py.File(path, "r") as f:
+                _check_structure(f)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + seconds
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise CorruptFileError(f"FILE = {str(path)!r} is damaged: HDF5 did not finish reading its metadata "
+                                   f"in {seconds:g} s; re-run to a new output file")
+        time.sleep(0.002)
 
 
 def _check_structure(f: h5py.File):
@@ -117,7 +148,7 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
                                 "or choose another output file")
     tmp = path.with_name(path.name + ".new")
     try:
-        with h5py.File(tmp, "w") as f:
+        with h5py.File(tmp, "w", libver=LIBVER) as f:
             f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__, **attrs})
             if build is not None:
                 build(f)
@@ -130,7 +161,7 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
         if isinstance(exc, OSError):
             raise InvalidValue("--out", str(path), f"a writable file path ({exc})") from None
         raise
-    return h5py.File(path, "r+")
+    return h5py.File(path, "r+", libver=LIBVER)
 
 
 class RunWriter:

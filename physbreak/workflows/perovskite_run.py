@@ -135,6 +135,10 @@ def _run(cfg: PerovskiteRunConfig, path: Path, resume: bool, progress) -> Path:
         state = {k: torch.as_tensor(g[k][()], device=ham.device) for k in ("u", "eta", "vu", "veta")}
         gen.set_state(torch.as_tensor(g["rng"][()]))
         done = int(f.attrs["stages_done"])
+        if not 0 <= done <= len(temps) or tuple(state["u"].shape) != (2 * cfg.replicas,) + (cfg.size,) * 3 + (3,):
+            f.close()
+            raise ConfigError("--resume", str(path), "an undamaged file: its stage counter or checkpoint does not "
+                              "fit this config")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         f = _create(path, cfg, temps, ham)

@@ -17,8 +17,9 @@ from tqdm.auto import tqdm
 
 from physbreak import config as config_mod
 from physbreak.config import RunConfig
-from physbreak.errors import OutputExistsError, ResumeError
+from physbreak.errors import CorruptFileError, OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
+from physbreak.io.hdf5 import STREAMS
 from physbreak.io.claims import claim
 from physbreak.resources import check_memory
 from physbreak.lattice import build
@@ -182,6 +183,8 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     init_seed, sampler_seed = seeds.spawn(2)
     sampler = _sampler(cfg, model, temps, sampler_seed)
     therm, done = int(group.attrs["thermalization_done"]), int(group.attrs["samples_done"])
+    one = model.initial_state(1, torch.Generator(device=model.device))
+    _check_counters(writer.path, group, therm, done, s, (len(temps),) + tuple(one.shape[1:]))
     if "checkpoint" in group:
         state = torch.as_tensor(group["configuration"][:], device=model.device)
         sampler.set_state({k: v[()] for k, v in group["checkpoint"].items()})
@@ -219,6 +222,18 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
             rows = []
             last_flush = time.monotonic()
     writer.finish_system(group)
+
+
+def _check_counters(path, group, therm: int, done: int, s, state_shape: tuple):
+    """A resumed system's counters and state must be those a run of this config can
+    have written; a damaged file would otherwise resume into nonsense (or forever)."""
+    ok = 0 <= therm <= s.thermalization and 0 <= done <= s.samples \
+        and all(group[k].shape[0] >= done for k in STREAMS if k in group)
+    if ok and "checkpoint" in group:
+        ok = "configuration" in group and tuple(group["configuration"].shape) == tuple(state_shape)
+    if not ok:
+        raise CorruptFileError(f"FILE = {str(path)!r}: system {group.name} has counters or a state this config "
+                               "cannot have written (the file is damaged): start a new output file")
 
 
 def _check_same_config(path: Path, cfg: RunConfig):
