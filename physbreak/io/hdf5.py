@@ -35,9 +35,6 @@ from physbreak import __version__
 from physbreak.errors import CorruptFileError, InvalidValue, OutputBusyError, OutputExistsError, SchemaError
 
 SCHEMA_VERSION = 1
-# HDF5 1.10 file format: every metadata block carries a checksum, so a damaged
-# file is an error rather than garbage (or a hang inside libhdf5); HDF5 1.10 tools read it
-LIBVER = ("v110", "v110")
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
 UNITS = {"temperature": "J/k_B", "energy": "J per spin", "magnetization": "per spin",
          "abs_magnetization": "per spin", "staggered_magnetization": "per spin",
@@ -62,7 +59,7 @@ def open_file(path, mode: str = "r") -> h5py.File:
     elif GUARD_SECONDS and Path(path).is_file():
         _check_in_child(path, GUARD_SECONDS)
     try:
-        f = h5py.File(path, mode, libver=None if mode == "r" else LIBVER)  # objects added later: same format
+        f = h5py.File(path, mode)
     except FileNotFoundError:
         raise CorruptFileError(f"FILE = {str(path)!r} does not exist: give an existing physbreak "
                                "HDF5 file") from None
@@ -148,7 +145,7 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
                                 "or choose another output file")
     tmp = path.with_name(path.name + ".new")
     try:
-        with h5py.File(tmp, "w", libver=LIBVER) as f:
+        with h5py.File(tmp, "w") as f:
             f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__, **attrs})
             if build is not None:
                 build(f)
@@ -161,7 +158,7 @@ def create_file(path, attrs: dict, build=None) -> h5py.File:
         if isinstance(exc, OSError):
             raise InvalidValue("--out", str(path), f"a writable file path ({exc})") from None
         raise
-    return h5py.File(path, "r+", libver=LIBVER)
+    return h5py.File(path, "r+")
 
 
 class RunWriter:

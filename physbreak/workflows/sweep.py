@@ -64,11 +64,11 @@ def write_index(cfg: SweepConfig) -> Path:
     import h5py
 
     from physbreak import __version__
-    from physbreak.io.hdf5 import LIBVER, SCHEMA_VERSION
+    from physbreak.io.hdf5 import SCHEMA_VERSION
 
     out = cfg.output / "index.h5"
     tmp = out.with_suffix(".h5.tmp")
-    with h5py.File(tmp, "w", libver=LIBVER) as f:
+    with h5py.File(tmp, "w") as f:
         f.attrs.update({"physbreak_schema": SCHEMA_VERSION, "physbreak_version": __version__,
                         "kind": "sweep_index", "config": cfg.text, "seed": cfg.seed})
         names = [t.name for t in cfg.tasks]
