@@ -16,6 +16,7 @@ line on stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -52,6 +53,12 @@ def _check_argument(parser):
                         "files it names, device, memory) and stop; write nothing")
 
 
+def _threads(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"--threads = {text!r}: an integer >= 0 (0: every core)")
+    return int(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """Command-line errors as one line, like every other physbreak error."""
 
@@ -63,8 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="physbreak", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"physbreak {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    _run_arguments(sub.add_parser("simulate", help="run a Monte Carlo (spins) or Langevin MD (perovskite) "
-                                                   "study into HDF5"), "TOML run config")
+    sim = sub.add_parser("simulate", help="run a Monte Carlo (spins) or Langevin MD (perovskite) study into HDF5")
+    _run_arguments(sim, "TOML run config")
+    sim.add_argument("--threads", type=_threads, help="CPU worker threads, 0: every core (default: the "
+                     "config's `threads`, 1); the results do not depend on it")
     a = sub.add_parser("analyze", help="summary and plots of a run, dataset or predictions file")
     a.add_argument("file", help="HDF5 run file")
     a.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -229,6 +238,7 @@ def main(argv=None) -> int:
             from physbreak.workflows import perovskite_run
             from physbreak.workflows.simulate import simulate
 
+            from physbreak.resources import use_threads
             from physbreak.workflows.simulate import preflight
 
             text = load_text(args.config)
@@ -244,9 +254,13 @@ def main(argv=None) -> int:
                 if args.check:
                     perovskite_run.preflight(cfg)
                     return _valid(args.config, f"{len(cfg.temperatures)} temperatures, {cfg.size}^3 cells")
+                if args.threads is not None:
+                    use_threads(args.threads)
                 out = perovskite_run.run(cfg, args.out, args.resume, progress)
             else:
                 cfg = parse(text)
+                if args.threads is not None:
+                    cfg = dataclasses.replace(cfg, threads=args.threads)
                 if args.check:
                     preflight(cfg)
                     return _valid(args.config, f"{len(cfg.lattice.sizes)} systems x {cfg.n_chains} chains")

@@ -1,4 +1,5 @@
-"""Memory guards: refuse a run the machine cannot hold before allocating it."""
+"""Machine resources: memory guards (refuse a run the machine cannot hold before
+allocating it) and the thread pools."""
 
 from __future__ import annotations
 
@@ -38,3 +39,23 @@ def check_memory(needed: float, what: str):
     if needed > 0.8 * have:
         raise ResourceError(f"{what} needs about {gib(needed)} of memory; this machine has {gib(have)} "
                             "available: use fewer or smaller systems, fewer replicas or temperatures")
+
+
+def cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def use_threads(threads: int) -> int:
+    """Set torch's and numba's thread pools to ``threads`` (0: every core this
+    process may run on, at most numba's pool) and return the number set.  The
+    pools are set explicitly so that several processes on one machine do not
+    oversubscribe it."""
+    import numba
+    import torch
+
+    n = cores() if threads == 0 else threads
+    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    torch.set_num_threads(n)
+    numba.set_num_threads(n)
+    return n

@@ -156,6 +156,8 @@ for value in ('"yes"', "1"):
     bad("run", 'kind = "square"', f'kind = "square"\nperiodic = {value}', "lattice.periodic")
 for value in ('"clock"', "1", "nan"):
     bad("run", 'kind = "ising"', f"kind = {value}", "model.kind")
+for value in ("-1", "2.5", '"all"', "true", "100000"):
+    bad("run", "seed = 1", f"seed = 1\nthreads = {value}", "threads")
 for value in ("[]", '"x"', "nan", "inf", "-inf", "[1.0, nan]", "1e30", "[true]", "[[1.0]]", "{a = 1}"):
     bad("run", 'kind = "ising"', f'kind = "ising"\nJ = {value}', "model.J")
 for value in ("nan", "inf", '"0"', "1e30", "[0.0]"):
@@ -335,6 +337,8 @@ FILE_CASES = [
     # outputs that cannot be written, or exist
     ("simulate {w}/run.toml --out {w}/blocker/x.h5", ["--out", "blocker"]),
     ("simulate {w}/run.toml --out {w}/run.h5", ["exists"]),
+    ("simulate {w}/run.toml --out {t}/x.h5 --threads -1", ["--threads", ">= 0"]),
+    ("simulate {w}/run.toml --out {t}/x.h5 --threads two", ["--threads", "'two'"]),
     ("simulate {w}/run.toml --out {w}/folder.h5", ["folder.h5"]),
     ("groundstates {w}/ds.toml --out {w}/blocker/x.h5", ["blocker"]),
     ("groundstates {w}/ds.toml --out {w}/ds.h5", ["exists"]),

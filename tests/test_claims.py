@@ -20,7 +20,7 @@ sizes = [16]
 [model]
 kind = "ising"
 [sampler]
-thermalization = 100
+thermalization = {thermalization}
 samples = {samples}
 [temperatures]
 values = [2.0, 2.5]
@@ -55,7 +55,7 @@ def workers():
 
 def test_two_simulate_processes_on_one_output_exactly_one_writes(tmp_path, workers):
     config = tmp_path / "c.toml"
-    config.write_text(CONFIG.format(samples=300))
+    config.write_text(CONFIG.format(samples=300, thermalization=200_000))  # long enough to overlap
     for trial in range(20):
         out = tmp_path / f"trial{trial}.h5"
         a = workers.apply_async(_simulate, (config, out, True))
@@ -72,7 +72,7 @@ def test_two_simulate_processes_on_one_output_exactly_one_writes(tmp_path, worke
 
 def test_a_reader_is_told_the_file_is_being_written(tmp_path, workers):
     config, out = tmp_path / "c.toml", tmp_path / "long.h5"
-    config.write_text(CONFIG.format(samples=200_000))
+    config.write_text(CONFIG.format(samples=200_000, thermalization=100))
     job = workers.apply_async(_simulate, (config, out, False))
     deadline = time.monotonic() + 60
     while holder(out) is None or not out.exists():

@@ -177,8 +177,9 @@ def test_swendsen_wang_matches_exact_enumeration_and_kaufman():
 
 
 def test_simulate_records_the_kernel_it_picked(tmp_path):
-    """The square-lattice Ising run goes through the compiled kernel, Potts through torch;
-    the compiled path reproduces the exact energy of a 4 x 4 torus."""
+    """On the CPU the square-lattice Ising run goes through the checkerboard kernel, the
+    Potts and the triangular Ising runs through the neighbour-table kernel; the
+    checkerboard path reproduces the exact energy of a 4 x 4 torus."""
     from physbreak.config import parse
     from physbreak.io import read_run
     from physbreak.workflows.simulate import simulate
@@ -186,12 +187,15 @@ def test_simulate_records_the_kernel_it_picked(tmp_path):
     text = ('seed = 3\n[lattice]\nkind = "square"\nsizes = [4]\n[model]\nkind = "{kind}"\n'
             '[temperatures]\nvalues = [2.5]\n[sampler]\nthermalization = 200\nsamples = 5000\nreplicas = 4\n')
     kernels = {}
-    for kind in ("ising", "potts"):
-        _, (system,) = read_run(simulate(parse(text.format(kind=kind)), tmp_path / f"{kind}.h5", progress=False))
+    for kind in ("ising", "potts", "triangular"):
+        cfg = text.format(kind="ising" if kind == "triangular" else kind)
+        if kind == "triangular":
+            cfg = cfg.replace('"square"', '"triangular"')
+        _, (system,) = read_run(simulate(parse(cfg), tmp_path / f"{kind}.h5", progress=False))
         kernels[kind] = system.attrs["kernel"]
         if kind == "ising":
             from physbreak.analysis import estimate
 
             e = estimate(system.streams["energy"])  # (samples, chains): binning error
             assert abs(e.mean - ising_torus_energy(4, 2.5)) < SIGMAS * e.error
-    assert kernels == {"ising": "compiled", "potts": "torch"}
+    assert kernels == {"ising": "checkerboard", "potts": "compiled", "triangular": "compiled"}

@@ -21,6 +21,8 @@ from physbreak.systems import MODELS
 DISORDER = ("none", "pm", "gaussian")
 Length = Annotated[int, Field(ge=1, le=100_000)]
 Coupling = Annotated[float, Field(ge=-1e6, le=1e6)]
+Threads = Annotated[int, Field(ge=0, le=4096, description="worker threads on the CPU, 0: every core; "
+                               "the results do not depend on it")]
 
 
 class LatticeTable(Schema):
@@ -87,6 +89,7 @@ class RunSchema(Schema):
     temperatures: TemperaturesTable
     seed: Seed = 0
     device: Device = "cpu"
+    threads: Threads = 1
     output: Name = Field("run.h5", description="the HDF5 file written")
 
     @model_validator(mode="after")
@@ -141,6 +144,7 @@ class RunConfig:
     device: str = "cpu"
     output: str = "run.h5"
     text: str = ""  # the TOML text this was parsed from
+    threads: int = 1  # worker threads on the CPU, 0: every core
 
     @property
     def n_chains(self) -> int:
@@ -163,4 +167,4 @@ def resolve(s: RunSchema, text: str = "") -> RunConfig:
     return RunConfig(LatticeConfig(s.lattice.kind, sizes, s.lattice.periodic),
                      ModelConfig(s.model.kind, tuple(float(j) for j in J), float(s.model.h), s.model.q,
                                  s.model.disorder, s.model.disorder_seed),
-                     SamplerConfig(**s.sampler.model_dump()), s.temperatures.grid(), s.seed, s.device, s.output, text)
+                     SamplerConfig(**s.sampler.model_dump()), s.temperatures.grid(), s.seed, s.device, s.output, text, s.threads)

@@ -6,8 +6,11 @@ xoshiro256** generator per replica.  Every site draws a 32-bit uniform
 integer ``u`` (each 64-bit draw serves two sites) and flips when
 ``u < min(1, exp(-beta dE)) 2^32`` from a 9-entry table, without a branch: a
 data-dependent branch mispredicts on half the sites near Tc and costs more
-than the draw.  Replicas run in parallel threads (``numba.prange``); one
-replica uses one core.
+than the draw.  Energy, magnetisation and staggered magnetisation are kept
+as running totals inside the sweep.  (Replica, row block) pairs run in
+parallel threads (``numba.prange``): rows of one colour share no bond, and
+each block has its own generator, so the chain does not depend on the
+thread count.
 
 ``H = -J sum_<ij> s_i s_j`` with ``J = 1``; temperatures in units of J/k_B.
 """
@@ -17,7 +20,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from physbreak.mc.rng import next_u64, seed_states
+from physbreak.mc.compiled import ResidentKernel, n_blocks
+from physbreak.mc.rng import next_u32, seed_states
 
 _U = np.uint64
 
@@ -32,36 +36,62 @@ def thresholds(beta) -> np.ndarray:
 
 
 @numba.njit(inline="always")
-def _colour(s, colour, table, state, buf, have):
+def _colour(s, colour, lo, hi, table, J, state, acc, signs):
+    """Rows ``lo..hi`` of one colour class; accumulates energy, magnetisation and
+    staggered magnetisation changes into ``acc``; returns the flips."""
     L, M = s.shape
-    for i in range(L):
+    buf, have = _U(0), 0
+    de, dm = 0, 0
+    for i in range(lo, hi):
         up = s[i - 1] if i > 0 else s[L - 1]
         down = s[i + 1] if i < L - 1 else s[0]
         row = s[i]
         for j in range((i + colour) & 1, M, 2):
             jl = j - 1 if j > 0 else M - 1
             jr = j + 1 if j < M - 1 else 0
-            x = np.int64(row[j]) * (np.int64(up[j]) + down[j] + row[jl] + row[jr])
-            if have == 0:
-                buf = next_u64(state)
-                have = 2
-            u = buf & _U(0xFFFFFFFF)
-            buf >>= _U(32)
-            have -= 1
-            row[j] = row[j] * (np.int8(1) - np.int8(2) * np.int8(u < table[x + 4]))
-    return buf, have
+            si = np.int64(row[j])
+            x = si * (np.int64(up[j]) + down[j] + row[jl] + row[jr])
+            u, buf, have = next_u32(state, buf, have)
+            flip = np.int64(u < table[x + 4])
+            row[j] = si * (1 - 2 * flip)
+            de += x * flip
+            dm -= si * flip
+    acc[0] += 2.0 * J * de  # dE = 2 J x per flip
+    acc[1] += 2.0 * dm
+    acc[2] += 2.0 * dm * signs[colour]
 
 
 @numba.njit(parallel=True, cache=True)
+def run(spins, table, J, rng, acc, signs, n_samples, sweeps_per_sample, out):
+    """``n_samples x sweeps_per_sample`` checkerboard sweeps in place.  spins:
+    ``(R, L, M)`` int8 +-1 (L, M even); table: :func:`thresholds` ``(R, 9)`` of ``beta J``; rng:
+    ``(R * B, 4)`` uint64 states, B row blocks per replica; acc: ``(R * B, 3)``
+    running totals (energy in units of J, magnetisation, staggered magnetisation);
+    signs: ``(2,)`` staggered sign of each colour; out: ``(n_samples or 0, R, 3)``
+    totals after each sample."""
+    R, L = spins.shape[0], spins.shape[1]
+    RB = rng.shape[0]
+    B = RB // R
+    for t in range(n_samples):
+        for _ in range(sweeps_per_sample):
+            for colour in range(2):
+                for rb in numba.prange(RB):
+                    b = rb % B
+                    _colour(spins[rb // B], colour, L * b // B, L * (b + 1) // B, table[rb // B], J,
+                            rng[rb], acc[rb], signs)
+        if out.shape[0]:
+            for r in range(R):
+                for k in range(3):
+                    total = 0.0
+                    for b in range(B):
+                        total += acc[r * B + b, k]
+                    out[t, r, k] = total
+
+
 def sweeps(spins, table, rng, n_sweeps):
-    """``n_sweeps`` checkerboard sweeps in place.  spins: ``(R, L, M)`` int8 +-1
-    (L, M even); table: :func:`thresholds` ``(R, 9)``; rng: ``(R, 4)`` uint64 states."""
-    for r in numba.prange(spins.shape[0]):
-        s, state, t = spins[r], rng[r], table[r]
-        buf, have = _U(0), 0
-        for _ in range(n_sweeps):
-            buf, have = _colour(s, 0, t, state, buf, have)
-            buf, have = _colour(s, 1, t, state, buf, have)
+    """``n_sweeps`` sweeps in place, one generator per replica (``rng`` ``(R, 4)``)."""
+    acc = np.zeros((len(rng), 3))
+    run(spins, table, 1.0, rng, acc, np.ones(2), 1, n_sweeps, np.zeros((0, len(spins), 3)))
 
 
 @numba.njit(parallel=True, cache=True)
@@ -111,35 +141,33 @@ class CheckerboardIsing:
         return energy_magnetization(self.spins)
 
 
-class CompiledMetropolis:
-    """The :class:`~physbreak.mc.Metropolis` interface (``sweep(state)``,
-    ``get_state``/``set_state``) on the compiled kernel, for the samplers'
-    fast path (:func:`supports`): nearest-neighbour Ising with one uniform
-    coupling on a periodic square lattice with even sizes, zero field, CPU."""
+class CompiledMetropolis(ResidentKernel):
+    """The compiled Metropolis sampler (the interface of
+    :class:`physbreak.mc.compiled.CompiledMetropolis`) on this kernel:
+    nearest-neighbour Ising with one uniform coupling on a periodic square
+    lattice with even sizes, zero field, CPU (:func:`supports`).  Row blocks
+    of one lattice run in parallel threads (:func:`~physbreak.mc.compiled.n_blocks`)."""
 
     def __init__(self, model, temperatures, seed_sequence: np.random.SeedSequence):
         if not supports(model):
             raise ValueError("the compiled kernel needs a zero-field, uniform nearest-neighbour Ising model "
                              "on a periodic square lattice with even sizes, on the CPU")
         self.model = model
-        self.shape = (len(np.atleast_1d(temperatures)),) + tuple(model.lattice.size)
-        self.table = thresholds(float(model.bond_J[0]) / np.asarray(temperatures, dtype=np.float64))
-        self.rng = seed_states(seed_sequence, self.shape[0])
+        self.n_chains = len(np.atleast_1d(temperatures))
+        self.shape = (self.n_chains,) + tuple(model.lattice.size)
+        self.J = float(model.bond_J[0])
+        self.table = thresholds(self.J / np.asarray(temperatures, dtype=np.float64))
+        self.blocks = max(1, min(n_blocks(model.n_sites), self.shape[1] // 2))
+        self.rng = seed_states(seed_sequence, self.n_chains * self.blocks)
+        self.signs = np.asarray(model.lattice.sublattice_sign[:2], dtype=np.float64)
 
-    def sweep(self, state, adapt: bool = False):
-        """One sweep of every chain, in place on the ``(n_chains, n_sites)`` torch state; work 1 sweep each."""
-        import torch
-
-        spins = state.numpy().reshape(self.shape).astype(np.int8)
-        sweeps(spins, self.table, self.rng, 1)
-        state.copy_(torch.from_numpy(spins.reshape(self.shape[0], -1)))
-        return torch.ones(self.shape[0])
-
-    def get_state(self) -> dict:
-        return {"xoshiro": self.rng.copy()}
-
-    def set_state(self, saved: dict):
-        self.rng[...] = saved["xoshiro"]
+    def run(self, state, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
+            measure: bool = True) -> np.ndarray | None:
+        """As :meth:`physbreak.mc.compiled.CompiledMetropolis.run` (totals ``(n_samples, C, 3)``)."""
+        spins = self._spins(state).reshape(self.shape)
+        out = np.zeros((n_samples if measure else 0, self.n_chains, 3))
+        run(spins, self.table, self.J, self.rng, self.acc, self.signs, n_samples, sweeps_per_sample, out)
+        return self._result(out, n_samples, sweeps_per_sample, measure)
 
 
 def supports(model) -> bool:

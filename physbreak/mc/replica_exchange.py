@@ -20,6 +20,7 @@ import torch
 
 from physbreak.errors import InvalidValue
 from physbreak.mc.rng import seed_states, uniform
+from physbreak.mc.sampling import observed_totals
 
 
 @numba.njit(cache=True)
@@ -65,10 +66,17 @@ class ReplicaExchange:
         self.accepted = np.zeros(len(temps) - 1, np.int64)
         self.attempted = np.zeros(len(temps) - 1, np.int64)
 
+    def resident(self, state: torch.Tensor) -> torch.Tensor:
+        return self.sampler.resident(state) if hasattr(self.sampler, "resident") else state
+
     def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:
         work = self.sampler.sweep(state, adapt)
-        energy = self.model.energy(state).double().cpu().numpy()
-        pairs = _exchange(energy, self.beta, self.n_temps, self.replicas, self.parity, self.rng[0], self.accepted)
+        if hasattr(self.sampler, "energy"):
+            energy = self.sampler.energy(state)  # the compiled kernels' running totals
+        else:
+            energy = observed_totals(self.model, state)[:, 0]
+        pairs = _exchange(energy.copy(), self.beta, self.n_temps, self.replicas, self.parity, self.rng[0],
+                          self.accepted)
         self.attempted[self.parity::2] += self.replicas
         self.parity ^= 1
         if len(pairs):
@@ -76,6 +84,8 @@ class ReplicaExchange:
             b = torch.as_tensor(pairs[:, 1], device=state.device)
             rows_a, rows_b = state[a].clone(), state[b].clone()
             state[a], state[b] = rows_b, rows_a
+            if hasattr(self.sampler, "swap"):
+                self.sampler.swap(pairs[:, 0], pairs[:, 1])
         return work
 
     @property

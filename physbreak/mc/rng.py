@@ -55,3 +55,13 @@ def normal(s):
     """Standard normal deviate (Box-Muller)."""
     u1 = 1.0 - uniform(s)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * uniform(s))
+
+
+@numba.njit(inline="always")
+def next_u32(s, buf, have):
+    """A uniform 32-bit integer, each 64-bit draw serving two: returns ``(u, buf, have)``
+    (``buf``: the draw in use, ``have``: its halves left; start with ``(0, 0)``)."""
+    if have == 0:
+        buf = next_u64(s)
+        have = 2
+    return buf & _U(0xFFFFFFFF), buf >> _U(32), have - 1

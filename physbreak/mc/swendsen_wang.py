@@ -76,10 +76,19 @@ class SwendsenWang:
         self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
         self.rng = seed_states(seed_sequence, len(self.beta))
 
+    def resident(self, state: torch.Tensor) -> torch.Tensor:
+        """The state as this sampler keeps it across sweeps: ``int8`` +-1 on the CPU."""
+        return torch.as_tensor(np.ascontiguousarray(state.cpu().numpy(), dtype=np.int8))
+
     def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:
-        spins = state.numpy().astype(np.int8)
-        sweeps(spins, self.bonds, self.J, self.beta, self.rng, 1)
-        state.copy_(torch.from_numpy(spins))
+        """One sweep in place on the resident state (see :meth:`resident`)."""
+        spins = state.numpy()
+        if spins.dtype == np.int8:
+            sweeps(spins, self.bonds, self.J, self.beta, self.rng, 1)
+        else:
+            spins8 = spins.astype(np.int8)
+            sweeps(spins8, self.bonds, self.J, self.beta, self.rng, 1)
+            state.copy_(torch.from_numpy(spins8))
         return torch.ones(len(self.beta))
 
     def get_state(self) -> dict:

@@ -7,9 +7,10 @@
 * Potts: grow over equal-state neighbours with probability
   ``1 - exp(-beta J)`` and move the cluster to another random state.
 
-One call of :meth:`Wolff.sweep` builds a fixed number of clusters per chain,
-tuned during thermalisation so that they flip about ``n_sites`` spins (one
-sweep-equivalent), and returns the work done in sweeps.  The number is frozen
+One sweep-equivalent builds a fixed number of clusters per chain, tuned
+during thermalisation so that they flip about ``n_sites`` spins, and counts
+the work done in sweeps; :meth:`Wolff.run` does a block of them and measures
+each chain after every sample in one compiled call.  The number is frozen
 while sampling: a stopping rule that depends on the cluster sizes ("grow
 until N spins flipped") would bias the measurements.  Valid for zero field
 only (and ``J >= 0`` for Potts).
@@ -22,93 +23,115 @@ import numpy as np
 import torch
 
 from physbreak.errors import InvalidValue
+from physbreak.mc.compiled import chain_totals, model_tables, potts_chain_totals
 from physbreak.mc.rng import normal, randint, seed_states, uniform
 from physbreak.systems import Ising, ONModel, Potts, SpinModel
 
 
+@numba.njit(inline="always")
+def _on_cluster(s, nbr, jn, beta, padd, state, in_cluster, stack, r, label):
+    """Grow and reflect one cluster of chain ``s`` ``(N, n)``; returns its size.
+    ``padd > 0``: Ising with one |J| on every bond, ``1 - exp(-2 beta |J|)``."""
+    n_sites, n = s.shape
+    if n > 1:
+        norm = 0.0
+        for a in range(n):
+            r[a] = normal(state)
+            norm += r[a] * r[a]
+        for a in range(n):
+            r[a] /= np.sqrt(norm)
+    seed = randint(state, n_sites)
+    top = 0
+    stack[top] = seed
+    top += 1
+    in_cluster[seed] = label
+    size = 0
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        p_i = 0.0
+        for a in range(n):
+            p_i += s[i, a] * r[a]
+        for a in range(n):
+            s[i, a] -= 2.0 * p_i * r[a]
+        size += 1
+        for k in range(nbr.shape[1]):
+            j = nbr[i, k]
+            if in_cluster[j] == label or jn[i, k] == 0.0:
+                continue
+            p_j = 0.0
+            for a in range(n):
+                p_j += s[j, a] * r[a]
+            x = 2.0 * beta * jn[i, k] * p_i * p_j
+            if x > 0.0 and uniform(state) < (padd if padd > 0.0 else 1.0 - np.exp(-x)):
+                in_cluster[j] = label
+                stack[top] = j
+                top += 1
+    return size
+
+
+@numba.njit(inline="always")
+def _potts_cluster(s, q, nbr, jn, beta, padd, state, in_cluster, stack, label):
+    """Grow one Potts cluster and move it to another random state; returns its size."""
+    n_sites = s.shape[0]
+    seed = randint(state, n_sites)
+    old = s[seed]
+    new = (old + 1 + randint(state, q - 1)) % q
+    top = 0
+    stack[top] = seed
+    top += 1
+    in_cluster[seed] = label
+    size = 0
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        s[i] = new
+        size += 1
+        for k in range(nbr.shape[1]):
+            j = nbr[i, k]
+            if in_cluster[j] == label or s[j] != old or jn[i, k] <= 0.0:
+                continue
+            if uniform(state) < (padd if padd > 0.0 else 1.0 - np.exp(-beta * jn[i, k])):
+                in_cluster[j] = label
+                stack[top] = j
+                top += 1
+    return size
+
+
 @numba.njit(parallel=True, cache=True)
-def _on_sweeps(spins, nbr, jn, beta, rng, n_clusters):
-    """spins: (C, N, n) float; nbr, jn: (N, z); beta: (C,); rng: (C, 4) uint64;
-    n_clusters: (C,) clusters to build.  Returns flipped spins per chain (C,)."""
+def _run(potts, q, spins, nbr, jn, field, sign, vectors, beta, padd, rng, clusters, mean_cluster, adapt,
+         n_samples, sweeps_per_sample, out, work):
+    """spins: (C, N, n) (Potts: (C, N, 1) states); nbr, jn: (N, z); beta, padd: (C,); rng: (C, 4)
+    uint64; clusters: (C,) per sweep-equivalent.  Fills work (n_samples, C) in sweeps and out
+    (n_samples or 0, C, 1 + 2n) totals."""
     n_chains, n_sites, n = spins.shape
-    flipped = np.zeros(n_chains, dtype=np.int64)
     for c in numba.prange(n_chains):
-        s = spins[c]
-        state = rng[c]
+        s, state = spins[c], rng[c]
         in_cluster = np.zeros(n_sites, dtype=np.int64)
         stack = np.empty(n_sites, dtype=np.int64)
-        proj = np.empty(n_sites, dtype=s.dtype)
-        r = np.ones(n, dtype=s.dtype)
-        for label in range(1, n_clusters[c] + 1):
-            if n > 1:
-                norm = 0.0
-                for a in range(n):
-                    r[a] = normal(state)
-                    norm += r[a] * r[a]
-                for a in range(n):
-                    r[a] /= np.sqrt(norm)
-            seed = randint(state, n_sites)
-            top = 0
-            stack[top] = seed
-            top += 1
-            in_cluster[seed] = label
-            while top > 0:
-                top -= 1
-                i = stack[top]
-                p_i = 0.0
-                for a in range(n):
-                    p_i += s[i, a] * r[a]
-                proj[i] = p_i
-                for a in range(n):
-                    s[i, a] -= 2.0 * p_i * r[a]
-                flipped[c] += 1
-                for k in range(nbr.shape[1]):
-                    j = nbr[i, k]
-                    if in_cluster[j] == label or jn[i, k] == 0.0:
-                        continue
-                    p_j = 0.0
-                    for a in range(n):
-                        p_j += s[j, a] * r[a]
-                    x = 2.0 * beta[c] * jn[i, k] * p_i * p_j
-                    if x > 0.0 and uniform(state) < 1.0 - np.exp(-x):
-                        in_cluster[j] = label
-                        stack[top] = j
-                        top += 1
-    return flipped
-
-
-@numba.njit(parallel=True, cache=True)
-def _potts_sweeps(spins, q, nbr, jn, beta, rng, n_clusters):
-    """spins: (C, N) int64 states; otherwise as :func:`_on_sweeps`."""
-    n_chains, n_sites = spins.shape
-    flipped = np.zeros(n_chains, dtype=np.int64)
-    for c in numba.prange(n_chains):
-        s = spins[c]
-        state = rng[c]
-        in_cluster = np.zeros(n_sites, dtype=np.int64)
-        stack = np.empty(n_sites, dtype=np.int64)
-        for label in range(1, n_clusters[c] + 1):
-            seed = randint(state, n_sites)
-            old = s[seed]
-            new = (old + 1 + randint(state, q - 1)) % q
-            top = 0
-            stack[top] = seed
-            top += 1
-            in_cluster[seed] = label
-            while top > 0:
-                top -= 1
-                i = stack[top]
-                s[i] = new
-                flipped[c] += 1
-                for k in range(nbr.shape[1]):
-                    j = nbr[i, k]
-                    if in_cluster[j] == label or s[j] != old or jn[i, k] <= 0.0:
-                        continue
-                    if uniform(state) < 1.0 - np.exp(-beta[c] * jn[i, k]):
-                        in_cluster[j] = label
-                        stack[top] = j
-                        top += 1
-    return flipped
+        r = np.ones(n)
+        label = 0
+        for t in range(n_samples):
+            done = 0
+            for _ in range(sweeps_per_sample):
+                flipped = 0
+                for _k in range(clusters[c]):
+                    label += 1
+                    if potts:
+                        flipped += _potts_cluster(s[:, 0], q, nbr, jn, beta[c], padd[c], state, in_cluster, stack,
+                                                  label)
+                    else:
+                        flipped += _on_cluster(s, nbr, jn, beta[c], padd[c], state, in_cluster, stack, r, label)
+                if adapt:
+                    size = flipped / clusters[c]
+                    mean_cluster[c] = size if mean_cluster[c] == 0 else 0.9 * mean_cluster[c] + 0.1 * size
+                    clusters[c] = max(1, round(n_sites / mean_cluster[c]))
+                done += flipped
+            work[t, c] = done / n_sites
+            if out.shape[0] and potts:
+                potts_chain_totals(s[:, 0], nbr, jn, field, sign, vectors, out[t, c])
+            elif out.shape[0]:
+                chain_totals(s, nbr, jn, field, sign, out[t, c])
 
 
 class Wolff:
@@ -135,27 +158,36 @@ class Wolff:
         self.rng = seed_states(seed_sequence, len(self.beta))
         self.clusters = np.ones(len(self.beta), dtype=np.int64)
         self.mean_cluster = np.zeros(len(self.beta))
+        self.tables = model_tables(model)
+        jn = self.tables["jn"][self.tables["jn"] != 0]
+        uniform = jn.size > 0 and bool(np.all(np.abs(jn) == abs(jn[0])))
+        if isinstance(model, Potts):
+            uniform = uniform and bool(np.all(jn == jn[0]))
+            self.padd = 1.0 - np.exp(-self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
+        else:
+            uniform = uniform and model.n_components == 1
+            self.padd = 1.0 - np.exp(-2.0 * self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
+
+    def run(self, state: torch.Tensor, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
+            measure: bool = True):
+        """``n_samples x sweeps_per_sample`` sweep-equivalents in place; returns
+        ``(totals (n_samples, C, 1 + 2n) or None, work (n_samples, C) in sweeps)``.
+        With ``adapt`` (thermalisation only) the number of clusters per
+        sweep-equivalent is retuned after each one."""
+        m, t = self.model, self.tables
+        C = len(self.beta)
+        out = np.zeros((n_samples if measure else 0, C, 1 + 2 * m.n_components))
+        work = np.zeros((n_samples, C))
+        spins = state.numpy()
+        potts = isinstance(m, Potts)
+        _run(potts, m.q if potts else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
+             t["field"], t["sign"], t["vectors"], self.beta, self.padd, self.rng, self.clusters, self.mean_cluster,
+             adapt, n_samples, sweeps_per_sample, out, work)
+        return (out if measure else None), work
 
     def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:
-        """Build ``self.clusters`` clusters per chain in place; return the work
-        done per chain, in sweeps ``(n_chains,)``.  With ``adapt`` (thermalisation
-        only) the number of clusters is retuned to one sweep-equivalent."""
-        m = self.model
-        spins = state.numpy()
-        if isinstance(m, Potts):
-            flipped = _potts_sweeps(spins, m.q, m.neighbors_np, m.neighbor_J_np, self.beta,
-                                    self.rng, self.clusters)
-        else:
-            if spins.ndim == 2:
-                spins = spins[..., None]
-            flipped = _on_sweeps(spins, m.neighbors_np, m.neighbor_J_np, self.beta, self.rng,
-                                 self.clusters)
-        if adapt:
-            size = flipped / self.clusters
-            first = self.mean_cluster == 0
-            self.mean_cluster = np.where(first, size, 0.9 * self.mean_cluster + 0.1 * size)
-            self.clusters = np.maximum(1, np.rint(m.n_sites / self.mean_cluster)).astype(np.int64)
-        return torch.as_tensor(flipped / m.n_sites)
+        """One sweep-equivalent per chain in place; the work done in sweeps ``(n_chains,)``."""
+        return torch.as_tensor(self.run(state, 1, 1, adapt, measure=False)[1][0])
 
     def get_state(self) -> dict:
         return {"xoshiro": self.rng.copy(), "clusters": self.clusters.copy(),

@@ -21,9 +21,10 @@ from physbreak.errors import CorruptFileError, OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
 from physbreak.io.hdf5 import STREAMS
 from physbreak.io.claims import claim
-from physbreak.resources import check_memory
+from physbreak.resources import check_memory, use_threads
 from physbreak.lattice import build
-from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard
+from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled
+from physbreak.mc.sampling import run_block, streams as sample_streams
 from physbreak.mc.replica_exchange import ReplicaExchange
 from physbreak.systems import SpinModel, make_model
 
@@ -48,13 +49,16 @@ def build_model(cfg: RunConfig, size, index: int) -> SpinModel:
 
 
 def kernel_for(cfg: RunConfig, model) -> str:
-    """The fastest kernel for the algorithm, model and device: ``"compiled"``
-    (numba checkerboard, :mod:`physbreak.mc.checkerboard`) for Metropolis on
-    the nearest-neighbour square-lattice Ising model on the CPU, else the
-    algorithm's own (``"torch"`` Metropolis, ``"wolff"``)."""
+    """The fastest kernel for the algorithm, model and device: Metropolis on the
+    CPU runs compiled (``"checkerboard"``: :mod:`physbreak.mc.checkerboard` for
+    the nearest-neighbour square-lattice Ising model, ``"compiled"``:
+    :mod:`physbreak.mc.compiled` for every other model and lattice), on CUDA
+    in torch (``"torch"``); cluster algorithms run their own kernels."""
     if cfg.sampler.algorithm in ("wolff", "swendsen_wang"):
         return cfg.sampler.algorithm
-    return "compiled" if checkerboard.supports(model) else "torch"
+    if model.device.type != "cpu":
+        return "torch"
+    return "checkerboard" if checkerboard.supports(model) else "compiled"
 
 
 SAMPLER_FIELDS = {"device": "device", "h": "model.h", "J": "model.J", "model": "model.kind",
@@ -80,20 +84,11 @@ def _kernel(cfg: RunConfig, model, temperatures, seeds):
         return Wolff(model, temperatures, seeds)
     if kernel == "swendsen_wang":
         return SwendsenWang(model, temperatures, seeds)
-    if kernel == "compiled":
+    if kernel == "checkerboard":
         return checkerboard.CompiledMetropolis(model, temperatures, seeds)
+    if kernel == "compiled":
+        return compiled.CompiledMetropolis(model, temperatures, seeds, step=cfg.sampler.step)
     return Metropolis(model, temperatures, seeds, step=cfg.sampler.step)
-
-
-def measure(model: SpinModel, state) -> dict:
-    """Per-sample observables ``{name: (n_chains, ...)}`` float64 numpy arrays."""
-    m = model.magnetization(state)
-    out = {"energy": model.energy(state) / model.n_sites, "magnetization": m,
-           "abs_magnetization": m.norm(dim=1)}
-    staggered = model.staggered_magnetization(state)
-    if staggered is not None:
-        out["staggered_magnetization"] = staggered
-    return {k: v.cpu().numpy() for k, v in out.items()}
 
 
 def simulate(cfg: RunConfig, out=None, resume: bool = False, progress: bool | None = None) -> Path:
@@ -105,6 +100,7 @@ def simulate(cfg: RunConfig, out=None, resume: bool = False, progress: bool | No
     """
     out = Path(out or cfg.output)
     models = preflight(cfg)
+    use_threads(cfg.threads)
     with claim(out):
         return _simulate(cfg, out, resume, progress, models)
 
@@ -186,42 +182,77 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     one = model.initial_state(1, torch.Generator(device=model.device))
     _check_counters(writer.path, group, therm, done, s, (len(temps),) + tuple(one.shape[1:]))
     if "checkpoint" in group:
-        state = torch.as_tensor(group["configuration"][:], device=model.device)
-        sampler.set_state({k: v[()] for k, v in group["checkpoint"].items()})
+        state = resident(sampler, torch.as_tensor(group["configuration"][:], device=model.device))
+        _restore(writer.path, group, sampler)
     else:
         gen = torch.Generator(device=model.device)
         gen.manual_seed(int(init_seed.generate_state(1, dtype=np.uint64)[0] >> 1))
-        state = model.initial_state(len(temps), gen, ordered=s.start == "ordered")
+        state = resident(sampler, model.initial_state(len(temps), gen, ordered=s.start == "ordered"))
     bar.update(model.n_sites * (therm + done * s.sweeps_per_sample))
-
+    blocks = BlockSizer()
     last_flush = time.monotonic()
 
     def due():
         return time.monotonic() - last_flush >= s.flush_seconds
 
     while therm < s.thermalization:
-        sampler.sweep(state, adapt=True)
-        therm += 1
-        bar.update(model.n_sites)
+        n = blocks.size(s.thermalization - therm)
+        run_block(sampler, state, n, 1, adapt=True, measure=False)
+        blocks.done(n)
+        therm += n
+        bar.update(model.n_sites * n)
         if due() or therm == s.thermalization:
             writer.checkpoint(group, {}, state.cpu().numpy(), sampler.get_state(), therm)
             last_flush = time.monotonic()
     rows = []
-    while done + len(rows) < s.samples:
-        work = torch.zeros(len(temps))
-        for _ in range(s.sweeps_per_sample):
-            work += sampler.sweep(state).cpu()
-        sample = measure(model, state)
-        sample["work"] = work.numpy().astype(np.float64)
-        rows.append(sample)
-        bar.update(model.n_sites * s.sweeps_per_sample)
-        if due() or done + len(rows) == s.samples:
-            stacked = {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+    while done + sum(len(r["energy"]) for r in rows) < s.samples:
+        pending = sum(len(r["energy"]) for r in rows)
+        n = blocks.size(s.samples - done - pending)
+        rows.append(sample_streams(model, *run_block(sampler, state, n, s.sweeps_per_sample)))
+        blocks.done(n)
+        bar.update(model.n_sites * s.sweeps_per_sample * n)
+        if due() or done + pending + n == s.samples:
+            stacked = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
             writer.checkpoint(group, stacked, state.cpu().numpy(), sampler.get_state(), therm)
-            done += len(rows)
+            done += pending + n
             rows = []
             last_flush = time.monotonic()
     writer.finish_system(group)
+
+
+def resident(sampler, state: torch.Tensor) -> torch.Tensor:
+    """The state in the form ``sampler`` keeps across sweeps (compact dtypes for the compiled kernels)."""
+    return sampler.resident(state) if hasattr(sampler, "resident") else state.to(sampler.model.state_dtype)
+
+
+def _restore(path, group, sampler):
+    saved = {k: v[()] for k, v in group["checkpoint"].items()}
+    try:
+        sampler.set_state(saved)
+    except (KeyError, ValueError) as e:
+        raise ResumeError(f"--out = {str(path)!r}: system {group.name} was checkpointed by another kernel "
+                          f"(sampler state {sorted(saved)}): resume it with the physbreak version that "
+                          "wrote it, or start a new output file") from e
+
+
+class BlockSizer:
+    """Samples per compiled call: doubled until a call takes about
+    :attr:`SECONDS`, so the Python loop, the progress bar and the flush check
+    cost nothing against the sweeps.  Block sizes do not change the results."""
+
+    SECONDS = 0.25
+
+    def __init__(self):
+        self.n, self.start = 1, time.perf_counter()
+
+    def size(self, left: int) -> int:
+        self.start = time.perf_counter()
+        return max(1, min(self.n, left))
+
+    def done(self, n: int):
+        elapsed = time.perf_counter() - self.start
+        if n == self.n and elapsed < self.SECONDS:
+            self.n = n * 2 if elapsed < self.SECONDS / 2 else n
 
 
 def _check_counters(path, group, therm: int, done: int, s, state_shape: tuple):

@@ -134,39 +134,54 @@ def run_sweep(cfg: SweepConfig, scheduler: str | None = None, progress: bool | N
 
 
 def _run_sweep(cfg: SweepConfig, scheduler, progress) -> dict:
-    from distributed import Client, LocalCluster, as_completed
-    from tqdm.auto import tqdm
+    import importlib
+
+    import dask
+
+    importlib.import_module("distributed")  # its config defaults first: leaving dask.config.set must keep them
 
     paths = {t.name: str(cfg.output / "tasks" / f"{t.name}.h5") for t in cfg.tasks}
     todo = [t for t in cfg.tasks if not Path(paths[t.name]).exists()]
     result = {"done": 0, "skipped": len(cfg.tasks) - len(todo), "failed": {}}
     if todo:
-        if scheduler:
-            client = _connect(Client, scheduler)
-        else:
-            with _sigint_ignored():  # workers inherit it: Ctrl-C reaches this process only, which stops them
-                cluster = LocalCluster(n_workers=cfg.workers or os.cpu_count(), threads_per_worker=1,
-                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
-            client = Client(cluster)
-        (cfg.output / "tasks").mkdir(parents=True, exist_ok=True)
-        try:
-            futures = [client.submit(run_task, t.text, paths[t.name], key=f"physbreak-{t.name}",
-                                     retries=cfg.retries, pure=False) for t in todo]
-            names = {f.key: t.name for f, t in zip(futures, todo)}
-            with tqdm(total=len(cfg.tasks), initial=result["skipped"], unit="task", desc=cfg.output.name,
-                      disable=None if progress is None else not progress) as bar:
-                for future in as_completed(futures):
-                    if future.status == "finished":
-                        result["done"] += 1
-                    else:
-                        result["failed"][names[future.key]] = repr(future.exception())
-                    bar.update(1)
-        except KeyboardInterrupt:
-            logging.getLogger("distributed").setLevel(logging.CRITICAL)  # closing connections mid-task is expected
-            raise
-        finally:
-            client.close()
-            if not scheduler:
-                cluster.close()
+        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+            _run_tasks(cfg, scheduler, progress, todo, paths, result)
     result["index"] = str(write_index(cfg))
     return result
+
+
+def _run_tasks(cfg: SweepConfig, scheduler, progress, todo, paths, result):
+    """Submit ``todo`` and wait.  Local workers are forked from a forkserver that
+    starts with SIGINT ignored, so every worker -- also one its nanny restarts
+    after a crash -- ignores Ctrl-C: it reaches this process only, which stops them.
+    Worker logs are silenced: a task's failure comes back through its future."""
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    if scheduler:
+        client = _connect(Client, scheduler)
+    else:
+        with _sigint_ignored():
+            cluster = LocalCluster(n_workers=cfg.workers or os.cpu_count(), threads_per_worker=1,
+                                   processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
+        client = Client(cluster)
+    (cfg.output / "tasks").mkdir(parents=True, exist_ok=True)
+    try:
+        futures = [client.submit(run_task, t.text, paths[t.name], key=f"physbreak-{t.name}",
+                                 retries=cfg.retries, pure=False) for t in todo]
+        names = {f.key: t.name for f, t in zip(futures, todo)}
+        with tqdm(total=len(cfg.tasks), initial=result["skipped"], unit="task", desc=cfg.output.name,
+                  disable=None if progress is None else not progress) as bar:
+            for future in as_completed(futures):
+                if future.status == "finished":
+                    result["done"] += 1
+                else:
+                    result["failed"][names[future.key]] = repr(future.exception())
+                bar.update(1)
+    except KeyboardInterrupt:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # closing connections mid-task is expected
+        raise
+    finally:
+        client.close()
+        if not scheduler:
+            cluster.close()

@@ -1,0 +1,419 @@
+"""Compiled Metropolis for every spin model on any lattice (numba, CPU).
+
+The CPU Metropolis path of ``physbreak simulate`` for Ising, Potts, XY and
+Heisenberg models on every lattice, through the model's colour classes and
+padded neighbour table (sites of one class share no bond, so updating them in
+any order is exactly a sequential sweep in colour order).  The state stays
+resident in its compact form across sweeps: Ising ``int8`` +-1 ``(C, N)``,
+Potts ``int16`` ``(C, N)``, O(n) ``float64`` ``(C, N, n)``.
+
+Each chain's totals -- energy, magnetisation vector and staggered
+magnetisation vector -- are updated inside the sweep from every accepted
+move's change, so a measurement costs nothing per site; they are part of the
+sampler state, so a resumed run continues bit for bit.
+
+Random numbers: xoshiro256** per (chain, block).  Each colour class is split
+into :func:`n_blocks` contiguous blocks, a function of the lattice size only,
+so the chain is the same whatever the thread count; worker threads take
+(chain, block) pairs, so one large lattice uses every thread too.
+
+Ising with one coupling on every bond, no padding and no field compares a
+32-bit uniform integer with a tabulated ``min(1, exp(-beta dE)) 2^32``
+without a branch; every other case computes ``dE`` in float64 and accepts
+with ``dE <= 0 or u < exp(-beta dE)``.  O(n) proposals: XY rotates by an
+angle uniform in ``[-step, step]``, Heisenberg adds ``step`` times a Gaussian
+vector and renormalises (both symmetric); ``step`` adapts per chain towards
+50 % acceptance during thermalisation only.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import torch
+
+from physbreak.mc.rng import next_u32, seed_states, uniform
+from physbreak.systems import Ising, ONModel, Potts
+
+_U = np.uint64
+BLOCK_SITES = 1 << 15  # sites per block of a colour class, at least
+
+
+def n_blocks(n_sites: int) -> int:
+    """Blocks per colour class: 1 up to 64 Ki sites, at most 32."""
+    return int(max(1, min(32, n_sites // (2 * BLOCK_SITES))))
+
+
+# --- one block of one colour class of one chain --------------------------------
+
+@numba.njit(inline="always")
+def _ising_table(s, sites, lo, hi, nbr, table, rng, acc, sign, J):
+    z = nbr.shape[1]
+    buf, have = _U(0), 0
+    de, dm, dms, flips = 0, 0, 0, 0
+    for p in range(lo, hi):
+        i = sites[p]
+        x = 0
+        for k in range(z):
+            x += s[nbr[i, k]]
+        si = np.int64(s[i])
+        x *= si
+        u, buf, have = next_u32(rng, buf, have)
+        flip = np.int64(u < table[x + z])
+        s[i] = si * (1 - 2 * flip)
+        flips += flip
+        de += x * flip
+        dm -= si * flip
+        dms -= si * flip * sign[i]
+    acc[0] += 2.0 * J * de
+    acc[1] += 2.0 * dm
+    acc[2] += 2.0 * dms
+    return flips
+
+
+@numba.njit(inline="always")
+def _ising_float(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign):
+    flips = 0
+    for p in range(lo, hi):
+        i = sites[p]
+        h = field[i]
+        for k in range(nbr.shape[1]):
+            h += jn[i, k] * s[nbr[i, k]]
+        si = np.int64(s[i])
+        de = 2.0 * si * h
+        if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+            s[i] = -si
+            flips += 1
+            acc[0] += de
+            acc[1] -= 2.0 * si
+            acc[2] -= 2.0 * si * sign[i]
+    return flips
+
+
+@numba.njit(inline="always")
+def _potts(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign, vectors):
+    q = vectors.shape[0]
+    flips = 0
+    for p in range(lo, hi):
+        i = sites[p]
+        old = s[i]
+        new = (old + 1 + min(int(uniform(rng) * (q - 1)), q - 2)) % q
+        de = field[i] * (np.int64(old == 0) - np.int64(new == 0))
+        for k in range(nbr.shape[1]):
+            v = s[nbr[i, k]]
+            de += jn[i, k] * (np.int64(v == old) - np.int64(v == new))
+        if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+            s[i] = new
+            flips += 1
+            acc[0] += de
+            for a in range(2):
+                d = vectors[new, a] - vectors[old, a]
+                acc[1 + a] += d
+                acc[3 + a] += d * sign[i]
+    return flips
+
+
+@numba.njit(inline="always")
+def _on(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign, step):
+    n = s.shape[1]
+    flips = 0
+    new = np.empty(n)
+    h = np.empty(n)
+    for p in range(lo, hi):
+        i = sites[p]
+        if n == 2:
+            angle = (2.0 * uniform(rng) - 1.0) * step
+            c, sn = np.cos(angle), np.sin(angle)
+            new[0] = c * s[i, 0] - sn * s[i, 1]
+            new[1] = sn * s[i, 0] + c * s[i, 1]
+        else:
+            for a in range(0, n, 2):  # Box-Muller: two normal deviates per pair of uniforms
+                r = step * np.sqrt(-2.0 * np.log(1.0 - uniform(rng)))
+                phi = 2.0 * np.pi * uniform(rng)
+                new[a] = s[i, a] + r * np.cos(phi)
+                if a + 1 < n:
+                    new[a + 1] = s[i, a + 1] + r * np.sin(phi)
+            norm = 0.0
+            for a in range(n):
+                norm += new[a] * new[a]
+            norm = np.sqrt(norm)
+            for a in range(n):
+                new[a] /= norm
+        for a in range(n):
+            h[a] = 0.0
+        h[0] = field[i]
+        for k in range(nbr.shape[1]):
+            j, J = nbr[i, k], jn[i, k]
+            for a in range(n):
+                h[a] += J * s[j, a]
+        de = 0.0
+        for a in range(n):
+            de -= (new[a] - s[i, a]) * h[a]
+        if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+            flips += 1
+            acc[0] += de
+            for a in range(n):
+                d = new[a] - s[i, a]
+                acc[1 + a] += d
+                acc[1 + n + a] += d * sign[i]
+                s[i, a] = new[a]
+    return flips
+
+
+# --- drivers: samples x sweeps x colours, (chain, block) pairs in parallel --------
+
+@numba.njit(inline="always")
+def _bounds(offsets, colour, b, B):
+    lo0, hi0 = offsets[colour], offsets[colour + 1]
+    return lo0 + (hi0 - lo0) * b // B, lo0 + (hi0 - lo0) * (b + 1) // B
+
+
+@numba.njit(inline="always")
+def _record(acc, C, out, t):
+    B = acc.shape[0] // C
+    for c in range(C):
+        for k in range(acc.shape[1]):
+            total = 0.0
+            for b in range(B):
+                total += acc[c * B + b, k]
+            out[t, c, k] = total
+
+
+ISING_TABLE, ISING_FLOAT, POTTS = 0, 1, 2
+
+
+@numba.njit(parallel=True, cache=True)
+def _run_discrete(kind, s, sites, offsets, nbr, jn, field, table, J, vectors, beta, sign, rng, acc,
+                  n_samples, sweeps_per_sample, out):
+    """Ising (``kind`` :data:`ISING_TABLE` or :data:`ISING_FLOAT`) or Potts (:data:`POTTS`) chains
+    ``s`` ``(C, N)``: samples x sweeps x colours, (chain, block) pairs in parallel."""
+    C, CB = s.shape[0], rng.shape[0]
+    B = CB // C
+    for t in range(n_samples):
+        for _ in range(sweeps_per_sample):
+            for colour in range(offsets.size - 1):
+                for cb in numba.prange(CB):
+                    c = cb // B
+                    lo, hi = _bounds(offsets, colour, cb % B, B)
+                    if kind == ISING_TABLE:
+                        _ising_table(s[c], sites, lo, hi, nbr, table[c], rng[cb], acc[cb], sign, J)
+                    elif kind == ISING_FLOAT:
+                        _ising_float(s[c], sites, lo, hi, nbr, jn, field, beta[c], rng[cb], acc[cb], sign)
+                    else:
+                        _potts(s[c], sites, lo, hi, nbr, jn, field, beta[c], rng[cb], acc[cb], sign, vectors)
+        if out.shape[0]:
+            _record(acc, C, out, t)
+
+
+@numba.njit(parallel=True, cache=True)
+def _run_on(s, sites, offsets, nbr, jn, field, step, adapt, beta, sign, rng, acc,
+            n_samples, sweeps_per_sample, out):
+    C, N, CB = s.shape[0], s.shape[1], rng.shape[0]
+    B = CB // C
+    flips = np.zeros(CB, np.int64)
+    for t in range(n_samples):
+        for _ in range(sweeps_per_sample):
+            flips[:] = 0
+            for colour in range(offsets.size - 1):
+                for cb in numba.prange(CB):
+                    c = cb // B
+                    lo, hi = _bounds(offsets, colour, cb % B, B)
+                    flips[cb] += _on(s[c], sites, lo, hi, nbr, jn, field, beta[c], rng[cb], acc[cb],
+                                     sign, step[c])
+            if adapt:
+                for c in range(C):
+                    rate = flips[c * B:(c + 1) * B].sum() / N
+                    step[c] = min(max(step[c] * (1.0 + (rate - 0.5)), 1e-4), np.pi)
+        if out.shape[0]:
+            _record(acc, C, out, t)
+
+
+# --- totals from scratch (any state dtype) ---------------------------------------
+
+def totals(s, nbr, jn, field, sign, vectors) -> np.ndarray:
+    """Per chain ``(C, 1 + 2n)`` float64: total energy, magnetisation vector and
+    staggered magnetisation vector (units of J and of one spin).  ``s``: Ising
+    ``(C, N)`` +-1, Potts ``(C, N)`` states (``vectors`` ``(q, 2)`` their order
+    vectors; empty otherwise), or O(n) ``(C, N, n)``."""
+    if vectors.shape[0]:
+        return _potts_totals(s, nbr, jn, field, sign, vectors)
+    return _spin_totals(s if s.ndim == 3 else s[..., None], nbr, jn, field, sign)
+
+
+@numba.njit(inline="always")
+def chain_totals(x, nbr, jn, field, sign, out):
+    """Totals of one chain ``x`` ``(N, n)`` (Ising and O(n)) into ``out`` ``(1 + 2n,)``."""
+    N, n = x.shape
+    e = 0.0
+    out[:] = 0.0
+    for i in range(N):
+        e -= field[i] * x[i, 0]
+        for k in range(nbr.shape[1]):
+            dot = 0.0
+            for a in range(n):
+                dot += x[i, a] * x[nbr[i, k], a]
+            e -= 0.5 * jn[i, k] * dot
+        for a in range(n):
+            out[1 + a] += x[i, a]
+            out[1 + n + a] += x[i, a] * sign[i]
+    out[0] = e
+
+
+@numba.njit(inline="always")
+def potts_chain_totals(x, nbr, jn, field, sign, vectors, out):
+    """Totals of one Potts chain ``x`` ``(N,)`` into ``out`` ``(5,)``."""
+    e = 0.0
+    out[:] = 0.0
+    for i in range(x.shape[0]):
+        state = int(x[i])
+        e -= field[i] * (state == 0)
+        for k in range(nbr.shape[1]):
+            e -= 0.5 * jn[i, k] * (x[nbr[i, k]] == state)
+        for a in range(2):
+            out[1 + a] += vectors[state, a]
+            out[3 + a] += vectors[state, a] * sign[i]
+    out[0] = e
+
+
+@numba.njit(parallel=True, cache=True)
+def _spin_totals(s, nbr, jn, field, sign):
+    out = np.zeros((s.shape[0], 1 + 2 * s.shape[2]))
+    for c in numba.prange(s.shape[0]):
+        chain_totals(s[c], nbr, jn, field, sign, out[c])
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _potts_totals(s, nbr, jn, field, sign, vectors):
+    out = np.zeros((s.shape[0], 5))
+    for c in numba.prange(s.shape[0]):
+        potts_chain_totals(s[c], nbr, jn, field, sign, vectors, out[c])
+    return out
+
+
+def model_tables(model) -> dict:
+    """The numba-facing arrays of a :class:`~physbreak.systems.SpinModel`:
+    neighbours ``(N, z)`` int32, couplings ``(N, z)``, field ``(N,)``,
+    sublattice sign ``(N,)`` (zeros off bipartite lattices), Potts vectors."""
+    sign = model.lattice.sublattice_sign
+    vectors = model._vectors.cpu().numpy() if isinstance(model, Potts) else np.zeros((0, 2))
+    return {"nbr": np.ascontiguousarray(model.neighbors_np, dtype=np.int32),
+            "jn": np.ascontiguousarray(model.neighbor_J_np, dtype=np.float64),
+            "field": model.field.cpu().numpy().astype(np.float64),
+            "sign": np.zeros(model.n_sites) if sign is None else np.asarray(sign, dtype=np.float64),
+            "vectors": np.ascontiguousarray(vectors, dtype=np.float64)}
+
+
+def ising_thresholds(beta, J: float, z: int) -> np.ndarray:
+    """``(C, 2z + 1)`` uint64 ``min(1, exp(-2 beta J x)) 2^32`` for ``x = s_i sum_j s_j``
+    in ``-z..z`` (index ``x + z``)."""
+    x = np.arange(-z, z + 1)
+    p = np.minimum(np.exp(-2.0 * J * np.asarray(beta, dtype=np.float64)[:, None] * x[None]), 1.0)
+    return np.where(p >= 1.0, 2.0**32, np.floor(p * 2.0**32)).astype(np.uint64)
+
+
+class ResidentKernel:
+    """What the compiled samplers share: the resident state (:attr:`dtype`), the
+    running totals ``acc`` ``(C * blocks, 1 + 2n)`` (block 0 of each chain starts
+    with the state's totals), and the checkpointed generator and totals.
+    Subclasses set ``model``, ``n_chains``, ``blocks``, ``rng`` and ``run``."""
+
+    dtype = np.int8
+    acc = None
+
+    def resident(self, state):
+        """``state`` as this sampler keeps it across sweeps (a CPU torch tensor of :attr:`dtype`)."""
+        return torch.as_tensor(np.ascontiguousarray(state.cpu().numpy(), dtype=self.dtype))
+
+    def _spins(self, state) -> np.ndarray:
+        spins = state.numpy()
+        if self.acc is None:
+            t = model_tables(self.model)
+            self.acc = np.zeros((self.n_chains * self.blocks, 1 + 2 * self.model.n_components))
+            self.acc[::self.blocks] = totals(spins, t["nbr"], t["jn"], t["field"], t["sign"], t["vectors"])
+        return spins
+
+    def sweep(self, state, adapt: bool = False):
+        """One sweep in place on the resident state; work 1 sweep per chain ``(C,)``."""
+        self.run(state, 1, 1, adapt, measure=False)
+        return torch.ones(self.n_chains)
+
+    def _result(self, out, n_samples, sweeps_per_sample, measure):
+        return (out if measure else None), np.full((n_samples, self.n_chains), float(sweeps_per_sample))
+
+    def energy(self, state) -> np.ndarray:
+        """Total energy per chain ``(C,)`` (units of J), from the running totals."""
+        self._spins(state)
+        return self.acc[:, 0].reshape(self.n_chains, self.blocks).sum(1)
+
+    def swap(self, a: np.ndarray, b: np.ndarray):
+        """Chains ``a[k]`` and ``b[k]`` exchanged their configurations (replica exchange)."""
+        acc = self.acc.reshape(self.n_chains, self.blocks, -1)
+        acc[a], acc[b] = acc[b].copy(), acc[a].copy()
+
+    def get_state(self) -> dict:
+        return {"xoshiro": self.rng.copy(), "totals": self.acc.copy()}
+
+    def set_state(self, saved: dict):
+        self.rng[...] = saved["xoshiro"]
+        self.acc = np.asarray(saved["totals"], dtype=np.float64).copy()
+
+
+class CompiledMetropolis(ResidentKernel):
+    """The Metropolis sampler of :mod:`physbreak.mc` on the compiled kernels:
+    :meth:`run` takes ``n_samples`` samples of ``sweeps_per_sample`` sweeps
+    each and returns each chain's totals after every sample and the work.
+
+    Args:
+        model: an Ising, Potts or O(n) model on the CPU.
+        temperatures: ``(C,)`` (J/k_B); seed_sequence: seeds the generators;
+        step: initial proposal width of continuous spins.
+    """
+
+    def __init__(self, model, temperatures, seed_sequence: np.random.SeedSequence, step: float = 1.0):
+        if model.device.type != "cpu":
+            raise ValueError("the compiled Metropolis kernels run on the CPU")
+        kinds = {Ising: ("ising", np.int8), Potts: ("potts", np.int16), ONModel: ("on", np.float64)}
+        match = [v for cls, v in kinds.items() if isinstance(model, cls)]
+        if not match:
+            raise ValueError(f"no compiled Metropolis kernel for {type(model).__name__}")
+        (self.kind, self.dtype), = match
+        self.model = model
+        self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
+        self.n_chains = len(self.beta)
+        self.tables = model_tables(model)
+        colours = [c.cpu().numpy() for c in model.colours]
+        self.sites = np.concatenate(colours).astype(np.int32)
+        self.offsets = np.cumsum([0] + [len(c) for c in colours]).astype(np.int64)
+        self.blocks = n_blocks(model.n_sites)
+        self.rng = seed_states(seed_sequence, self.n_chains * self.blocks)
+        self.step = np.full(self.n_chains, float(step))
+        jn = self.tables["jn"]
+        self.J = float(jn.flat[0]) if jn.size else 0.0
+        self.tabulated = self.kind == "ising" and not model.has_field and jn.size > 0 and bool(np.all(jn == self.J))
+        self.table = ising_thresholds(self.beta, self.J, jn.shape[1]) if self.tabulated else \
+            np.zeros((self.n_chains, 1), np.uint64)
+
+    def run(self, state, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
+            measure: bool = True) -> np.ndarray | None:
+        """``n_samples x sweeps_per_sample`` sweeps in place on the resident ``state``;
+        returns ``(totals after each sample (n_samples, C, 1 + 2n) or None without
+        measure, work (n_samples, C) in sweeps)``."""
+        spins = self._spins(state)
+        t = self.tables
+        out = np.zeros((n_samples if measure else 0, self.n_chains, self.acc.shape[1]))
+        common = (self.sites, self.offsets, t["nbr"], t["jn"], t["field"])
+        tail = (self.beta, t["sign"], self.rng, self.acc, n_samples, sweeps_per_sample, out)
+        if self.kind == "on":
+            _run_on(spins, *common, self.step, adapt and self.model.n_components > 1, *tail)
+        else:
+            kind = POTTS if self.kind == "potts" else ISING_TABLE if self.tabulated else ISING_FLOAT
+            _run_discrete(kind, spins, *common, self.table, self.J, t["vectors"], *tail)
+        return self._result(out, n_samples, sweeps_per_sample, measure)
+
+    def get_state(self) -> dict:
+        return {**super().get_state(), "step": self.step.copy()}
+
+    def set_state(self, saved: dict):
+        super().set_state(saved)
+        self.step = np.asarray(saved["step"], dtype=np.float64).copy()

@@ -1,0 +1,148 @@
+"""The compiled Metropolis kernels (:mod:`physbreak.mc.compiled`,
+:mod:`physbreak.mc.checkerboard`) against exact results.
+
+Exact enumeration on small systems (Ising, Potts), the two-spin XY and
+Heisenberg dimers (Bessel and Langevin functions), Kaufman's finite-torus
+energy for the 2D Ising model and the spin-wave energies at low T.  Averages
+must agree within 4 standard errors (binned, so autocorrelation is in the
+error): a correct kernel fails one comparison in ~16000.  The running totals
+the kernels keep must equal the totals recomputed from the state, and the
+chain must not depend on the thread count.
+"""
+
+import numba
+import numpy as np
+import pytest
+import torch
+
+from physbreak.analysis import estimate, ising_torus_energy, spin_wave_energy
+from physbreak.lattice import build, from_edges
+from physbreak.mc import checkerboard, compiled
+from physbreak.mc.sampling import observed_totals, run_block, streams
+from physbreak.systems import Ising, Potts, make_model
+from test_samplers_exact import ISING_STATES, POTTS_STATES, exact_averages
+
+SIGMAS = 4.0
+
+
+def sample(model, sampler, n_therm, n_samples, seed=1, ordered=False):
+    """Thermalise and sample through :func:`run_block`; returns the streams and the final state."""
+    state = model.initial_state(len(sampler.beta) if hasattr(sampler, "beta") else sampler.shape[0],
+                                torch.Generator().manual_seed(seed), ordered=ordered)
+    state = sampler.resident(state)
+    run_block(sampler, state, n_therm, 1, adapt=True, measure=False)
+    totals, work = run_block(sampler, state, n_samples)
+    return streams(model, totals, work), state
+
+
+def assert_close(series, exact, name):
+    est = estimate(series)
+    assert abs(est.mean - exact) < SIGMAS * est.error + 1e-12, (name, est, exact)
+
+
+def check_exact(model, T, states, n_chains=8, n_samples=3000, seed=5):
+    sampler = compiled.CompiledMetropolis(model, [T] * n_chains, np.random.SeedSequence(seed))
+    rows, state = sample(model, sampler, 300, n_samples)
+    exact = exact_averages(model, states, T)
+    m2 = (rows["magnetization"] ** 2).sum(-1)
+    assert_close(rows["energy"], exact["e"], "e")
+    assert_close(np.sqrt(m2), exact["abs_m"], "|m|")
+    assert_close(m2, exact["m2"], "m^2")
+    assert_totals_exact(model, sampler, state)
+    return sampler
+
+
+def assert_totals_exact(model, sampler, state):
+    """The running totals after many sweeps equal the totals from scratch."""
+    running = sampler.acc.reshape(state.shape[0], -1, sampler.acc.shape[1]).sum(1)
+    assert np.allclose(running, observed_totals(model, state), rtol=0, atol=1e-8)
+
+
+def test_ising_4x4_tabulated_kernel():
+    model = Ising(build("square", 4))
+    sampler = check_exact(model, 2.269, ISING_STATES)
+    assert sampler.tabulated
+
+
+def test_ising_4x4_spin_glass_in_random_field():
+    lat = build("square", 4)
+    rng = np.random.default_rng(3)
+    model = Ising(lat, J=rng.normal(size=len(lat.bonds(1))), h=0.3 * rng.normal(size=16))
+    assert not check_exact(model, 1.2, ISING_STATES).tabulated
+
+
+def test_ising_j1_j2_four_colours_in_field():
+    model = Ising(build("square", 4), J=[1.0, -0.4], h=0.2)
+    assert len(model.colours) == 4
+    check_exact(model, 1.8, ISING_STATES)
+
+
+def test_ising_triangular_antiferromagnet_4x4():
+    model = Ising(build("triangular", 4), J=[-1.0])
+    check_exact(model, 1.0, ISING_STATES)
+
+
+def test_potts3_3x3():
+    check_exact(Potts(build("square", 3), q=3), 1.0, POTTS_STATES)
+
+
+def test_potts3_triangular_in_field():
+    check_exact(Potts(build("triangular", 3), q=3, J=[-0.7], h=0.4), 0.8, POTTS_STATES)
+
+
+@pytest.mark.parametrize("kind", ["xy", "heisenberg"])
+def test_on_dimer_exact(kind):
+    """<S1.S2> of two coupled rotors: I1(K)/I0(K) for XY, coth K - 1/K for
+    Heisenberg (K = J/T); energy per spin is -<S1.S2>/2."""
+    from scipy.special import iv
+
+    model = make_model(kind, from_edges(2, [(0, 1)]))
+    T = 0.7
+    K = 1 / T
+    exact = iv(1, K) / iv(0, K) if kind == "xy" else 1 / np.tanh(K) - 1 / K
+    sampler = compiled.CompiledMetropolis(model, [T] * 16, np.random.SeedSequence(12))
+    rows, state = sample(model, sampler, 200, 4000)
+    assert_close(-2 * rows["energy"], exact, kind)
+    assert_totals_exact(model, sampler, state)
+
+
+@pytest.mark.parametrize("kind, lattice, L, T", [("xy", "square", 16, 0.05), ("heisenberg", "cubic", 6, 0.05)])
+def test_on_spin_wave_energy_at_low_temperature(kind, lattice, L, T):
+    """e = -z/2 + (n - 1) T / 2 to first order in T (equipartition of the spin waves)."""
+    model = make_model(kind, build(lattice, L))
+    sampler = compiled.CompiledMetropolis(model, [T] * 4, np.random.SeedSequence(13), step=0.3)
+    rows, state = sample(model, sampler, 300, 1500, ordered=True)
+    n, dim = model.n_components, len(model.lattice.size)
+    est = estimate(rows["energy"])
+    # second-order corrections are O(T^2) ~ 2.5e-3 relative to the T term at T = 0.05
+    assert abs(est.mean - spin_wave_energy(T, n, dim)) < SIGMAS * est.error + 0.01 * T, est
+    assert_totals_exact(model, sampler, state)
+
+
+@pytest.mark.parametrize("T", [2.0, 2.269, 3.0])
+def test_ising_kaufman_torus_energy_both_kernels(T):
+    """L = 16 torus: the checkerboard kernel and the neighbour-table kernel
+    against Kaufman's exact finite-lattice energy."""
+    model = Ising(build("square", 16))
+    exact = ising_torus_energy(16, T)
+    for sampler in (checkerboard.CompiledMetropolis(model, [T] * 8, np.random.SeedSequence(14)),
+                    compiled.CompiledMetropolis(model, [T] * 8, np.random.SeedSequence(15))):
+        rows, state = sample(model, sampler, 500, 4000, ordered=True)
+        assert_close(rows["energy"], exact, type(sampler).__module__)
+        assert_totals_exact(model, sampler, state)
+
+
+@pytest.mark.parametrize("kind", ["ising", "potts", "heisenberg"])
+def test_blocks_and_threads_do_not_change_the_chain(monkeypatch, kind):
+    """With several blocks per colour class, one thread and two give the same chain bit for bit."""
+    monkeypatch.setattr(compiled, "BLOCK_SITES", 16)
+    model = make_model(kind, build("cubic", 6), J=[1.0], h=0.1 if kind != "ising" else 0.0)
+    assert compiled.n_blocks(model.n_sites) > 1
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        sampler = compiled.CompiledMetropolis(model, [1.5, 3.0], np.random.SeedSequence(16))
+        rows, state = sample(model, sampler, 20, 30)
+        results.append((rows["energy"], state.numpy().copy()))
+    numba.set_num_threads(1)
+    assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
