@@ -10,7 +10,9 @@ disagreeing peer is reported, not trusted.
 
 Studies: 2D Ising L = 64 and 256, 3D Ising L = 32, 2D XY L = 64 and 3D
 Heisenberg L = 16, each with Metropolis and Wolff, at three temperatures
-around the transition.  Work is matched per temperature: Metropolis sweeps
+around the transition, from an ordered start in both codes (a random start
+at L = 256 leaves long-lived stripe domains below Tc within the
+thermalisation of a short study, in either code).  Work is matched per temperature: Metropolis sweeps
 are sweeps in both codes, measured after every sweep; a spinmc Wolff step is
 one cluster, so spinmc runs each temperature with the number of clusters
 physbreak built there (physbreak builds a fixed number of clusters per
@@ -78,6 +80,7 @@ def physbreak_config(model, lattice, L, temps, therm, samples, algorithm) -> str
         kind = "{model}"
         [sampler]
         algorithm = "{algorithm}"
+        start = "ordered"
         thermalization = {therm}
         samples = {samples}
         flush_seconds = 30.0
@@ -115,7 +118,7 @@ def spinmc_params(model, lattice, L, temps, equilibration, measurement, algorith
             "grid": {"dimensions": [L, L, L if dim == 3 else 1], "sublattices": 1, "spin_magnitudes": [1.0],
                      "periodic_boundary": [True, True, dim == 3]},
             "exchange": [{"strength": 1.0, "neighbor_order": 1}],
-            "simulation": {"initial_state": "random", "model": model, "algorithm": algorithm,
+            "simulation": {"initial_state": "z" if model == "ising" else "x", "model": model, "algorithm": algorithm,
                            "equilibration_steps": int(equilibration), "measurement_steps": int(measurement),
                            "num_threads": 1, "temperatures": [float(t) for t in temps],
                            "boltzmann_constant": 1.0},

@@ -237,7 +237,9 @@ def totals(s, nbr, jn, field, sign, vectors) -> np.ndarray:
     vectors; empty otherwise), or O(n) ``(C, N, n)``."""
     if vectors.shape[0]:
         return _potts_totals(s, nbr, jn, field, sign, vectors)
-    return _spin_totals(s if s.ndim == 3 else s[..., None], nbr, jn, field, sign)
+    if s.ndim == 2:
+        return _ising_totals(s, nbr, jn, field, sign)
+    return _spin_totals(s, nbr, jn, field, sign)
 
 
 @numba.njit(inline="always")
@@ -257,6 +259,21 @@ def chain_totals(x, nbr, jn, field, sign, out):
             out[1 + a] += x[i, a]
             out[1 + n + a] += x[i, a] * sign[i]
     out[0] = e
+
+
+@numba.njit(inline="always")
+def ising_chain_totals(x, nbr, jn, field, sign, out):
+    """Totals of one Ising chain ``x`` ``(N,)`` +-1 into ``out`` ``(3,)``."""
+    e, m, ms = 0.0, 0.0, 0.0
+    for i in range(x.shape[0]):
+        h = 0.0
+        for k in range(nbr.shape[1]):
+            h += jn[i, k] * x[nbr[i, k]]
+        si = np.float64(x[i])
+        e -= si * (0.5 * h + field[i])
+        m += si
+        ms += si * sign[i]
+    out[0], out[1], out[2] = e, m, ms
 
 
 @numba.njit(inline="always")
@@ -280,6 +297,14 @@ def _spin_totals(s, nbr, jn, field, sign):
     out = np.zeros((s.shape[0], 1 + 2 * s.shape[2]))
     for c in numba.prange(s.shape[0]):
         chain_totals(s[c], nbr, jn, field, sign, out[c])
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _ising_totals(s, nbr, jn, field, sign):
+    out = np.zeros((s.shape[0], 3))
+    for c in numba.prange(s.shape[0]):
+        ising_chain_totals(s[c], nbr, jn, field, sign, out[c])
     return out
 
 
@@ -313,25 +338,15 @@ def ising_thresholds(beta, J: float, z: int) -> np.ndarray:
 
 
 class ResidentKernel:
-    """What the compiled samplers share: the resident state (:attr:`dtype`), the
-    running totals ``acc`` ``(C * blocks, 1 + 2n)`` (block 0 of each chain starts
-    with the state's totals), and the checkpointed generator and totals.
-    Subclasses set ``model``, ``n_chains``, ``blocks``, ``rng`` and ``run``."""
+    """What the compiled samplers share: the resident state (:attr:`dtype`) and
+    the checkpointed generators.  Subclasses set ``model``, ``n_chains``,
+    ``rng`` and ``run``."""
 
     dtype = np.int8
-    acc = None
 
     def resident(self, state):
         """``state`` as this sampler keeps it across sweeps (a CPU torch tensor of :attr:`dtype`)."""
         return torch.as_tensor(np.ascontiguousarray(state.cpu().numpy(), dtype=self.dtype))
-
-    def _spins(self, state) -> np.ndarray:
-        spins = state.numpy()
-        if self.acc is None:
-            t = model_tables(self.model)
-            self.acc = np.zeros((self.n_chains * self.blocks, 1 + 2 * self.model.n_components))
-            self.acc[::self.blocks] = totals(spins, t["nbr"], t["jn"], t["field"], t["sign"], t["vectors"])
-        return spins
 
     def sweep(self, state, adapt: bool = False):
         """One sweep in place on the resident state; work 1 sweep per chain ``(C,)``."""
@@ -341,22 +356,11 @@ class ResidentKernel:
     def _result(self, out, n_samples, sweeps_per_sample, measure):
         return (out if measure else None), np.full((n_samples, self.n_chains), float(sweeps_per_sample))
 
-    def energy(self, state) -> np.ndarray:
-        """Total energy per chain ``(C,)`` (units of J), from the running totals."""
-        self._spins(state)
-        return self.acc[:, 0].reshape(self.n_chains, self.blocks).sum(1)
-
-    def swap(self, a: np.ndarray, b: np.ndarray):
-        """Chains ``a[k]`` and ``b[k]`` exchanged their configurations (replica exchange)."""
-        acc = self.acc.reshape(self.n_chains, self.blocks, -1)
-        acc[a], acc[b] = acc[b].copy(), acc[a].copy()
-
     def get_state(self) -> dict:
-        return {"xoshiro": self.rng.copy(), "totals": self.acc.copy()}
+        return {"xoshiro": self.rng.copy()}
 
     def set_state(self, saved: dict):
         self.rng[...] = saved["xoshiro"]
-        self.acc = np.asarray(saved["totals"], dtype=np.float64).copy()
 
 
 class CompiledMetropolis(ResidentKernel):
@@ -388,6 +392,7 @@ class CompiledMetropolis(ResidentKernel):
         self.blocks = n_blocks(model.n_sites)
         self.rng = seed_states(seed_sequence, self.n_chains * self.blocks)
         self.step = np.full(self.n_chains, float(step))
+        self.acc = None
         jn = self.tables["jn"]
         self.J = float(jn.flat[0]) if jn.size else 0.0
         self.tabulated = self.kind == "ising" and not model.has_field and jn.size > 0 and bool(np.all(jn == self.J))
@@ -411,9 +416,30 @@ class CompiledMetropolis(ResidentKernel):
             _run_discrete(kind, spins, *common, self.table, self.J, t["vectors"], *tail)
         return self._result(out, n_samples, sweeps_per_sample, measure)
 
+    def _spins(self, state) -> np.ndarray:
+        """The state's array; the running totals ``acc`` ``(C * blocks, 1 + 2n)`` start
+        (block 0 of each chain) from the state's totals."""
+        spins = state.numpy()
+        if self.acc is None:
+            t = self.tables
+            self.acc = np.zeros((self.n_chains * self.blocks, 1 + 2 * self.model.n_components))
+            self.acc[::self.blocks] = totals(spins, t["nbr"], t["jn"], t["field"], t["sign"], t["vectors"])
+        return spins
+
+    def energy(self, state) -> np.ndarray:
+        """Total energy per chain ``(C,)`` (units of J), from the running totals."""
+        self._spins(state)
+        return self.acc[:, 0].reshape(self.n_chains, self.blocks).sum(1)
+
+    def swap(self, a: np.ndarray, b: np.ndarray):
+        """Chains ``a[k]`` and ``b[k]`` exchanged their configurations (replica exchange)."""
+        acc = self.acc.reshape(self.n_chains, self.blocks, -1)
+        acc[a], acc[b] = acc[b].copy(), acc[a].copy()
+
     def get_state(self) -> dict:
-        return {**super().get_state(), "step": self.step.copy()}
+        return {**super().get_state(), "step": self.step.copy(), "totals": self.acc.copy()}
 
     def set_state(self, saved: dict):
         super().set_state(saved)
         self.step = np.asarray(saved["step"], dtype=np.float64).copy()
+        self.acc = np.asarray(saved["totals"], dtype=np.float64).copy()

@@ -65,3 +65,18 @@ def next_u32(s, buf, have):
         buf = next_u64(s)
         have = 2
     return buf & _U(0xFFFFFFFF), buf >> _U(32), have - 1
+
+
+@numba.njit(inline="always")
+def step(a, b, c, d):
+    """xoshiro256** on a state held in four scalars (registers in a hot loop):
+    returns ``(output, a, b, c, d)``; load and store the state array around the loop."""
+    result = _rotl(b * _U(5), 7) * _U(9)
+    t = b << _U(17)
+    c ^= a
+    d ^= b
+    b ^= c
+    a ^= d
+    c ^= t
+    d = _rotl(d, 45)
+    return result, a, b, c, d

@@ -23,9 +23,11 @@ import numpy as np
 import torch
 
 from physbreak.errors import InvalidValue
-from physbreak.mc.compiled import chain_totals, model_tables, potts_chain_totals
-from physbreak.mc.rng import normal, randint, seed_states, uniform
+from physbreak.mc.compiled import chain_totals, ising_chain_totals, model_tables, potts_chain_totals
+from physbreak.mc.rng import normal, randint, seed_states, step, uniform
 from physbreak.systems import Ising, ONModel, Potts, SpinModel
+
+_U = np.uint64
 
 
 @numba.njit(inline="always")
@@ -71,6 +73,49 @@ def _on_cluster(s, nbr, jn, beta, padd, state, in_cluster, stack, r, label):
 
 
 @numba.njit(inline="always")
+def _ising_cluster(s, nbr, jn, beta, threshold, state, in_cluster, stack, label):
+    """Grow and flip one Ising cluster of chain ``s`` ``(N,)`` +-1 (spins flip as
+    they join, marked ``label`` in ``in_cluster``); returns its size.  A bond
+    ``ij`` to a spin outside is active with ``1 - exp(-2 beta |J_ij|)`` when
+    ``J_ij s_i s_j > 0`` before the flip.  With one |J| on every bond
+    (``threshold`` > 0: that probability times 2^32) a 32-bit uniform integer
+    decides; the generator state stays in registers while the cluster grows."""
+    seed = randint(state, s.shape[0])
+    a, b, c, d = state[0], state[1], state[2], state[3]
+    buf, have = _U(0), 0
+    s[seed] = -s[seed]
+    in_cluster[seed] = label
+    stack[0] = seed
+    top, size = 1, 0
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        size += 1
+        before = -np.int64(s[i])
+        for k in range(nbr.shape[1]):
+            j = nbr[i, k]
+            x = jn[i, k] * before * s[j]
+            if x > 0.0 and in_cluster[j] != label:
+                if have == 0:
+                    buf, a, b, c, d = step(a, b, c, d)
+                    have = 2
+                u = buf & _U(0xFFFFFFFF)
+                buf >>= _U(32)
+                have -= 1
+                if threshold > _U(0):
+                    join = u < threshold
+                else:
+                    join = u * 2.0**-32 < 1.0 - np.exp(-2.0 * beta * x)
+                if join:
+                    s[j] = -s[j]
+                    in_cluster[j] = label
+                    stack[top] = j
+                    top += 1
+    state[0], state[1], state[2], state[3] = a, b, c, d
+    return size
+
+
+@numba.njit(inline="always")
 def _potts_cluster(s, q, nbr, jn, beta, padd, state, in_cluster, stack, label):
     """Grow one Potts cluster and move it to another random state; returns its size."""
     n_sites = s.shape[0]
@@ -98,10 +143,14 @@ def _potts_cluster(s, q, nbr, jn, beta, padd, state, in_cluster, stack, label):
     return size
 
 
+ON, POTTS, ISING = 0, 1, 2
+
+
 @numba.njit(parallel=True, cache=True)
-def _run(potts, q, spins, nbr, jn, field, sign, vectors, beta, padd, rng, clusters, mean_cluster, adapt,
+def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, rng, clusters, mean_cluster, adapt,
          n_samples, sweeps_per_sample, out, work):
-    """spins: (C, N, n) (Potts: (C, N, 1) states); nbr, jn: (N, z); beta, padd: (C,); rng: (C, 4)
+    """kind: :data:`ON`, :data:`POTTS` or :data:`ISING`; spins: (C, N, n) (Potts: (C, N, 1) states;
+    Ising: (C, N, 1) int8 +-1); nbr, jn: (N, z); beta, padd: (C,); rng: (C, 4)
     uint64; clusters: (C,) per sweep-equivalent.  Fills work (n_samples, C) in sweeps and out
     (n_samples or 0, C, 1 + 2n) totals."""
     n_chains, n_sites, n = spins.shape
@@ -117,7 +166,10 @@ def _run(potts, q, spins, nbr, jn, field, sign, vectors, beta, padd, rng, cluste
                 flipped = 0
                 for _k in range(clusters[c]):
                     label += 1
-                    if potts:
+                    if kind == ISING:
+                        flipped += _ising_cluster(s[:, 0], nbr, jn, beta[c], threshold[c], state, in_cluster,
+                                                  stack, label)
+                    elif kind == POTTS:
                         flipped += _potts_cluster(s[:, 0], q, nbr, jn, beta[c], padd[c], state, in_cluster, stack,
                                                   label)
                     else:
@@ -128,7 +180,9 @@ def _run(potts, q, spins, nbr, jn, field, sign, vectors, beta, padd, rng, cluste
                     clusters[c] = max(1, round(n_sites / mean_cluster[c]))
                 done += flipped
             work[t, c] = done / n_sites
-            if out.shape[0] and potts:
+            if out.shape[0] and kind == ISING:
+                ising_chain_totals(s[:, 0], nbr, jn, field, sign, out[t, c])
+            elif out.shape[0] and kind == POTTS:
                 potts_chain_totals(s[:, 0], nbr, jn, field, sign, vectors, out[t, c])
             elif out.shape[0]:
                 chain_totals(s, nbr, jn, field, sign, out[t, c])
@@ -167,6 +221,13 @@ class Wolff:
         else:
             uniform = uniform and model.n_components == 1
             self.padd = 1.0 - np.exp(-2.0 * self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
+        self.threshold = np.floor(self.padd * 2.0**32).astype(np.uint64) if isinstance(model, Ising) else \
+            np.zeros(len(self.beta), np.uint64)
+
+    def resident(self, state: torch.Tensor) -> torch.Tensor:
+        """The state as this sampler keeps it across sweeps: Ising ``int8``, else the model's dtype."""
+        return torch.as_tensor(np.ascontiguousarray(state.numpy(), dtype=np.int8 if isinstance(self.model, Ising)
+                                                    else None))
 
     def run(self, state: torch.Tensor, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
             measure: bool = True):
@@ -179,9 +240,10 @@ class Wolff:
         out = np.zeros((n_samples if measure else 0, C, 1 + 2 * m.n_components))
         work = np.zeros((n_samples, C))
         spins = state.numpy()
-        potts = isinstance(m, Potts)
-        _run(potts, m.q if potts else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
-             t["field"], t["sign"], t["vectors"], self.beta, self.padd, self.rng, self.clusters, self.mean_cluster,
+        kind = POTTS if isinstance(m, Potts) else ISING if isinstance(m, Ising) else ON
+        _run(kind, m.q if kind == POTTS else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
+             t["field"], t["sign"], t["vectors"], self.beta, self.padd, self.threshold, self.rng, self.clusters,
+             self.mean_cluster,
              adapt, n_samples, sweeps_per_sample, out, work)
         return (out if measure else None), work
 
