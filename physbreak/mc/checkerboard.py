@@ -90,6 +90,15 @@ def run(spins, table, J, sign0, rng, n_samples, sweeps_per_sample, out):
     R, L = spins.shape[0], spins.shape[1]
     RB = rng.shape[0]
     B = RB // R
+    if B == 1:  # one parallel region for the whole call: replicas are independent
+        for r in numba.prange(R):
+            for t in range(n_samples):
+                for _ in range(sweeps_per_sample):
+                    _colour(spins[r], 0, 0, L, table[r], rng[r])
+                    _colour(spins[r], 1, 0, L, table[r], rng[r])
+                if out.shape[0]:
+                    torus_totals(spins[r], J, sign0, out[t, r])
+        return
     for t in range(n_samples):
         for _ in range(sweeps_per_sample):
             for colour in range(2):

@@ -20,10 +20,10 @@ so the chain is the same whatever the thread count; worker threads take
 Ising with one coupling on every bond, no padding and no field compares a
 32-bit uniform integer with a tabulated ``min(1, exp(-beta dE)) 2^32``
 without a branch; every other case computes ``dE`` in float64 and accepts
-with ``dE <= 0 or u < exp(-beta dE)``.  O(n) proposals: XY rotates by an
-angle uniform in ``[-step, step]``, Heisenberg adds ``step`` times a Gaussian
-vector and renormalises (both symmetric); ``step`` adapts per chain towards
-50 % acceptance during thermalisation only.
+with ``dE <= 0 or u < exp(-beta dE)``.  O(n) proposals add ``step`` times a
+vector uniform in the unit disk (XY) or ball (Heisenberg) and renormalise:
+symmetric, since the kick's distribution is rotation invariant; ``step``
+adapts per chain towards 50 % acceptance during thermalisation only.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numba
 import numpy as np
 import torch
 
-from physbreak.mc.rng import next_u32, seed_states, uniform
+from physbreak.mc.rng import next_u32, seed_states, step, uniform
 from physbreak.systems import Ising, ONModel, Potts
 
 _U = np.uint64
@@ -114,49 +114,69 @@ def _potts(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign, vectors):
 
 
 @numba.njit(inline="always")
-def _on(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign, step):
-    n = s.shape[1]
+def _draw(a, b, c, d):
+    """Uniform float64 in [-1, 1) from a generator held in scalars: ``(x, a, b, c, d)``."""
+    r, a, b, c, d = step(a, b, c, d)
+    return float(r >> _U(11)) * (2.0 / 9007199254740992.0) - 1.0, a, b, c, d
+
+
+@numba.njit(inline="always")
+def _on(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign, width):
+    """XY (``s`` ``(N, 2)``) or Heisenberg (``(N, 3)``): the proposal adds ``width``
+    times a vector uniform in the unit disk (ball) and renormalises, a symmetric
+    proposal (the kick's distribution is rotation invariant) with no
+    transcendental function.  Components, generator and totals are held in
+    scalars across the block."""
+    three = s.shape[1] == 3
+    a, b, c, d = rng[0], rng[1], rng[2], rng[3]
     flips = 0
-    new = np.empty(n)
-    h = np.empty(n)
+    e, m0, m1, m2, s0, s1, s2 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     for p in range(lo, hi):
         i = sites[p]
-        if n == 2:
-            angle = (2.0 * uniform(rng) - 1.0) * step
-            c, sn = np.cos(angle), np.sin(angle)
-            new[0] = c * s[i, 0] - sn * s[i, 1]
-            new[1] = sn * s[i, 0] + c * s[i, 1]
-        else:
-            for a in range(0, n, 2):  # Box-Muller: two normal deviates per pair of uniforms
-                r = step * np.sqrt(-2.0 * np.log(1.0 - uniform(rng)))
-                phi = 2.0 * np.pi * uniform(rng)
-                new[a] = s[i, a] + r * np.cos(phi)
-                if a + 1 < n:
-                    new[a + 1] = s[i, a + 1] + r * np.sin(phi)
-            norm = 0.0
-            for a in range(n):
-                norm += new[a] * new[a]
-            norm = np.sqrt(norm)
-            for a in range(n):
-                new[a] /= norm
-        for a in range(n):
-            h[a] = 0.0
-        h[0] = field[i]
+        while True:  # uniform in the unit disk / ball by rejection
+            k0, a, b, c, d = _draw(a, b, c, d)
+            k1, a, b, c, d = _draw(a, b, c, d)
+            k2 = 0.0
+            if three:
+                k2, a, b, c, d = _draw(a, b, c, d)
+            if k0 * k0 + k1 * k1 + k2 * k2 < 1.0:
+                break
+        o0, o1 = s[i, 0], s[i, 1]
+        o2 = s[i, 2] if three else 0.0
+        n0, n1, n2 = o0 + width * k0, o1 + width * k1, o2 + width * k2
+        norm = np.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
+        n0, n1, n2 = n0 / norm, n1 / norm, n2 / norm
+        h0, h1, h2 = field[i], 0.0, 0.0
         for k in range(nbr.shape[1]):
             j, J = nbr[i, k], jn[i, k]
-            for a in range(n):
-                h[a] += J * s[j, a]
-        de = 0.0
-        for a in range(n):
-            de -= (new[a] - s[i, a]) * h[a]
-        if de <= 0.0 or uniform(rng) < np.exp(-beta * de):
+            h0 += J * s[j, 0]
+            h1 += J * s[j, 1]
+            if three:
+                h2 += J * s[j, 2]
+        d0, d1, d2 = n0 - o0, n1 - o1, n2 - o2
+        de = -(d0 * h0 + d1 * h1 + d2 * h2)
+        accept = de <= 0.0
+        if not accept:
+            u, a, b, c, d = _draw(a, b, c, d)
+            accept = 0.5 * (u + 1.0) < np.exp(-beta * de)
+        if accept:
             flips += 1
-            acc[0] += de
-            for a in range(n):
-                d = new[a] - s[i, a]
-                acc[1 + a] += d
-                acc[1 + n + a] += d * sign[i]
-                s[i, a] = new[a]
+            e += de
+            m0, m1, m2 = m0 + d0, m1 + d1, m2 + d2
+            s0, s1, s2 = s0 + d0 * sign[i], s1 + d1 * sign[i], s2 + d2 * sign[i]
+            s[i, 0], s[i, 1] = n0, n1
+            if three:
+                s[i, 2] = n2
+    rng[0], rng[1], rng[2], rng[3] = a, b, c, d
+    n = 3 if three else 2
+    acc[0] += e
+    acc[1] += m0
+    acc[2] += m1
+    acc[1 + n] += s0
+    acc[2 + n] += s1
+    if three:
+        acc[3] += m2
+        acc[6] += s2
     return flips
 
 
@@ -206,7 +226,7 @@ def _run_discrete(kind, s, sites, offsets, nbr, jn, field, table, J, vectors, be
 
 
 @numba.njit(parallel=True, cache=True)
-def _run_on(s, sites, offsets, nbr, jn, field, step, adapt, beta, sign, rng, acc,
+def _run_on(s, sites, offsets, nbr, jn, field, widths, adapt, beta, sign, rng, acc,
             n_samples, sweeps_per_sample, out):
     C, N, CB = s.shape[0], s.shape[1], rng.shape[0]
     B = CB // C
@@ -219,11 +239,11 @@ def _run_on(s, sites, offsets, nbr, jn, field, step, adapt, beta, sign, rng, acc
                     c = cb // B
                     lo, hi = _bounds(offsets, colour, cb % B, B)
                     flips[cb] += _on(s[c], sites, lo, hi, nbr, jn, field, beta[c], rng[cb], acc[cb],
-                                     sign, step[c])
+                                     sign, widths[c])
             if adapt:
                 for c in range(C):
                     rate = flips[c * B:(c + 1) * B].sum() / N
-                    step[c] = min(max(step[c] * (1.0 + (rate - 0.5)), 1e-4), np.pi)
+                    widths[c] = min(max(widths[c] * (1.0 + (rate - 0.5)), 1e-4), np.pi)
         if out.shape[0]:
             _record(acc, C, out, t)
 
