@@ -96,6 +96,7 @@ def _example():
 knbo3 = _example().perovskite  # a cubic KNbO3-like perovskite, not built in, with a polar P4mm target
 
 
+@pytest.mark.slow  # trains an e3nn model end to end on a user perovskite (17 s)
 def test_train_and_predict_a_perovskite_that_is_not_built_in(tmp_path):
     """Cubic KNbO3-like cells with polar targets, as CIF files: dataset through
     `physbreak groundstates` (family "structures"), training through `physbreak

@@ -22,7 +22,11 @@ CONFIGS = {
 }
 
 
-def write_config(path, name, samples):
+LONGER = {"ising-metropolis": 20}  # sweeps per sample where the kernel is so fast that the run could end
+# before the test sees its second system started and kills it
+
+
+def write_config(path, name, samples, sweeps_per_sample=1):
     lattice, model, algorithm = CONFIGS[name]
     path.write_text(f"""seed = 7
 [lattice]
@@ -35,6 +39,7 @@ values = [0.9, 1.1, 2.0]
 algorithm = "{algorithm}"
 thermalization = 50
 samples = {samples}
+sweeps_per_sample = {sweeps_per_sample}
 replicas = 2
 flush_seconds = 0.02
 """)
@@ -69,7 +74,7 @@ def all_datasets(path):
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_sigkill_then_resume_is_bit_identical(tmp_path, name):
     cfg = tmp_path / "run.toml"
-    write_config(cfg, name, samples=1500)
+    write_config(cfg, name, samples=1500, sweeps_per_sample=LONGER.get(name, 1))
     reference, killed = tmp_path / "reference.h5", tmp_path / "killed.h5"
     assert cli("simulate", str(cfg), "--out", str(reference), "--quiet").returncode == 0
 

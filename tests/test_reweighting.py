@@ -157,6 +157,7 @@ def test_bad_runs_are_refused():
         Reweighting([{"E": np.zeros(5)}], [0.4])
 
 
+@pytest.mark.slow  # a finite-size-scaling study over four sizes (15-25 s)
 def test_analyze_fss_on_a_run_file(tmp_path):
     """`physbreak analyze RUN --fss` end to end on a small Wolff run; a file with
     fewer than three sizes gets a clear error."""

@@ -95,6 +95,7 @@ epochs = 2
 """
 
 
+@pytest.mark.slow  # the structures benchmark through the CLI, killed and resumed (18-21 s)
 def test_structures_benchmark_cli_writes_report_and_resumes(tmp_path):
     import subprocess
 

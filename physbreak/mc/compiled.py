@@ -312,26 +312,26 @@ def potts_chain_totals(x, nbr, jn, field, sign, vectors, out):
     out[0] = e
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def _spin_totals(s, nbr, jn, field, sign):
     out = np.zeros((s.shape[0], 1 + 2 * s.shape[2]))
-    for c in numba.prange(s.shape[0]):
+    for c in range(s.shape[0]):
         chain_totals(s[c], nbr, jn, field, sign, out[c])
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def _ising_totals(s, nbr, jn, field, sign):
     out = np.zeros((s.shape[0], 3))
-    for c in numba.prange(s.shape[0]):
+    for c in range(s.shape[0]):
         ising_chain_totals(s[c], nbr, jn, field, sign, out[c])
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def _potts_totals(s, nbr, jn, field, sign, vectors):
     out = np.zeros((s.shape[0], 5))
-    for c in numba.prange(s.shape[0]):
+    for c in range(s.shape[0]):
         potts_chain_totals(s[c], nbr, jn, field, sign, vectors, out[c])
     return out
 
