@@ -140,6 +140,7 @@ def test_train_and_predict_a_perovskite_that_is_not_built_in(tmp_path):
         assert orbit_rmsd(displacement(knbo3(4.02, False), atoms), truth.targets) < 0.01
 
 
+@pytest.mark.slow  # trains and reloads every structure breaker (14 s)
 def test_every_structure_breaker_reloads_bit_identically(batio3, tmp_path):
     problems = batio3[::2]  # one of each parent kind
     for breaker in STRUCTURE_BREAKERS:

@@ -169,6 +169,7 @@ count = 1
 """
 
 
+@pytest.mark.slow  # builds every structure family, killed and resumed (11 s)
 def test_groundstates_writes_structure_families_and_resumes(tmp_path):
     import subprocess
 
