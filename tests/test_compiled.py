@@ -28,8 +28,7 @@ SIGMAS = 4.0
 def sample(model, sampler, n_therm, n_samples, seed=1, ordered=False):
     """Thermalise and sample through :func:`run_block`; returns the streams and the final
     state, after checking that the last measured totals equal the totals from scratch."""
-    state = model.initial_state(len(sampler.beta) if hasattr(sampler, "beta") else sampler.shape[0],
-                                torch.Generator().manual_seed(seed), ordered=ordered)
+    state = model.initial_state(sampler.n_chains, torch.Generator().manual_seed(seed), ordered=ordered)
     state = sampler.resident(state)
     run_block(sampler, state, n_therm, 1, adapt=True, measure=False)
     totals, work = run_block(sampler, state, n_samples)
@@ -42,8 +41,8 @@ def assert_close(series, exact, name):
     assert abs(est.mean - exact) < SIGMAS * est.error + 1e-12, (name, est, exact)
 
 
-def check_exact(model, T, states, n_chains=8, n_samples=3000, seed=5):
-    sampler = compiled.CompiledMetropolis(model, [T] * n_chains, np.random.SeedSequence(seed))
+def check_exact(model, T, states, n_chains=8, n_samples=3000, seed=5, kernel=compiled):
+    sampler = kernel.CompiledMetropolis(model, [T] * n_chains, np.random.SeedSequence(seed))
     rows, _ = sample(model, sampler, 300, n_samples)
     exact = exact_averages(model, states, T)
     m2 = (rows["magnetization"] ** 2).sum(-1)
@@ -57,6 +56,24 @@ def test_ising_4x4_tabulated_kernel():
     model = Ising(build("square", 4))
     sampler = check_exact(model, 2.269, ISING_STATES)
     assert sampler.tabulated
+
+
+@pytest.mark.parametrize("size, J, T", [((4, 4), 1.0, 2.269), ((4, 4), -1.0, 1.5), ((2, 2, 4), 1.0, 4.5),
+                                        ((2, 4, 2), -1.0, 3.0)])
+def test_ising_vectorised_checkerboard_exact_enumeration(size, J, T):
+    """The SIMD checkerboard kernel, 2D and 3D, ferro- and antiferromagnet (16
+    spins: exact enumeration; a size of 2 doubles the bond along that axis, as
+    the model does)."""
+    model = Ising(build("square" if len(size) == 2 else "cubic", size), J=[J])
+    sampler = checkerboard.CompiledMetropolis(model, [T] * 8, np.random.SeedSequence(6))
+    rows, _ = sample(model, sampler, 300, 3000)
+    exact = exact_averages(model, ISING_STATES, T)
+    assert_close(rows["energy"], exact["e"], "e")
+    assert_close(rows["abs_magnetization"], exact["abs_m"], "|m|")
+    states = torch.as_tensor(ISING_STATES)
+    w = np.exp(-(model.energy(states).numpy() - model.energy(states).numpy().min()) / T)
+    stag = np.abs(model.staggered_magnetization(states).numpy()).sum(-1)  # (states,)
+    assert_close(np.abs(rows["staggered_magnetization"]).sum(-1), w @ stag / w.sum(), "|m_s|")
 
 
 def test_ising_4x4_spin_glass_in_random_field():
@@ -124,16 +141,19 @@ def test_ising_kaufman_torus_energy_both_kernels(T):
         assert_close(rows["energy"], exact, type(sampler).__module__)
     
 
-@pytest.mark.parametrize("kind", ["ising", "potts", "heisenberg"])
+@pytest.mark.parametrize("kind", ["ising", "potts", "heisenberg", "checkerboard"])
 def test_blocks_and_threads_do_not_change_the_chain(monkeypatch, kind):
     """With several blocks per colour class, one thread and two give the same chain bit for bit."""
     monkeypatch.setattr(compiled, "BLOCK_SITES", 16)
-    model = make_model(kind, build("cubic", 6), J=[1.0], h=0.1 if kind != "ising" else 0.0)
+    model = make_model("ising" if kind == "checkerboard" else kind, build("cubic", 6), J=[1.0],
+                       h=0.1 if kind not in ("ising", "checkerboard") else 0.0)
     assert compiled.n_blocks(model.n_sites) > 1
+    kernel = checkerboard if kind == "checkerboard" else compiled
     results = []
     for threads in (1, 2):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        sampler = compiled.CompiledMetropolis(model, [1.5, 3.0], np.random.SeedSequence(16))
+        sampler = kernel.CompiledMetropolis(model, [1.5, 3.0], np.random.SeedSequence(16))
+        assert getattr(sampler, "blocks", 2) > 1
         rows, state = sample(model, sampler, 20, 30)
         results.append((rows["energy"], state.numpy().copy()))
     numba.set_num_threads(1)

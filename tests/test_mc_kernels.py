@@ -39,7 +39,6 @@ def test_multispin_words_and_bernoulli_masks():
     probability p and of `two` with p^2, independently, and nothing else."""
     words = np.random.default_rng(0).integers(0, 2**64, size=(6, 8), dtype=np.uint64)
     assert np.array_equal(pack(unpack(words)), words)
-    state = seed_states(np.random.SeedSequence(0), 1)[0]
     beta = 1 / 2.269
     p = np.exp(-4 * beta)
     digits = probability_digits(beta)
@@ -47,7 +46,9 @@ def test_multispin_words_and_bernoulli_masks():
         assert sum(int(d) * 2.0 ** -(k + 1) for k, d in enumerate(digits[row])) == pytest.approx(prob, abs=2**-31)
     one, two = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0F000F0000000000)  # disjoint, as in the kernel
     n = 40000
-    masks = np.array([_bernoulli(one, two, digits, state) for _ in range(n)], dtype=np.uint64)
+    lanes = seed_states(np.random.SeedSequence(0), n).T.copy()  # one generator per word of a "row"
+    masks, scratch = np.zeros(n, np.uint64), np.zeros(n, np.uint64)
+    _bernoulli(np.full(n, one), np.full(n, two), digits, lanes, masks, scratch)
     bits = unpack(masks[None])[:, 0] < 0  # (64, n): bit set
 
     def members(word):

@@ -52,7 +52,7 @@ def build(kind: str, size, periodic: bool = True, n_shells: int = 2) -> Lattice:
     for length in size:
         if not isinstance(length, (int, np.integer)) or length < 1:
             raise InvalidValue("size", list(size), "positive integers")
-    cells = np.array(list(itertools.product(*(range(n) for n in size))), dtype=np.int64)
+    cells = np.indices(size, dtype=np.int64).reshape(dim, -1).T  # C order
     n_basis = len(basis)
     positions = (cells @ vectors)[:, None, :] + basis[None, :, :]
     shells = _find_shells(size, vectors, basis, cells, periodic, n_shells)
@@ -81,17 +81,16 @@ def _find_shells(size, vectors, basis, cells, periodic, n_shells):
         for d, a, b, ell in offsets:
             if ell != length:
                 continue
-            target = cells + d
-            inside = np.all((target >= 0) & (target < size), axis=1)
-            if periodic:
-                target %= size
-                inside[:] = True
-            i = _cell_index(cells[inside], size) * n_basis + a
-            j = _cell_index(target[inside], size) * n_basis + b
+            if periodic:  # the cell index at (cell + d) mod size, by rolling the index grid
+                i = np.arange(len(cells)) * n_basis + a
+                grid = np.arange(len(cells)).reshape(tuple(size))
+                j = np.roll(grid, tuple(-d), tuple(range(dim))).ravel() * n_basis + b
+            else:
+                target = tuple(cells[:, k] + d[k] for k in range(dim))
+                inside = np.all([(t >= 0) & (t < n) for t, n in zip(target, size)], axis=0)
+                i = np.flatnonzero(inside) * n_basis + a
+                j = np.ravel_multi_index(tuple(t[inside] for t in target), tuple(size)) * n_basis + b
             bonds.append(np.stack([i, j], axis=1))
         shells.append(np.concatenate(bonds) if bonds else np.zeros((0, 2), np.int64))
     return tuple(shells)
 
-
-def _cell_index(cells: np.ndarray, size: np.ndarray) -> np.ndarray:
-    return np.ravel_multi_index(tuple(cells.T), tuple(size))

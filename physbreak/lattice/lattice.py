@@ -80,7 +80,12 @@ class Lattice:
     @cached_property
     def sublattice_sign(self) -> np.ndarray | None:
         """``(n_sites,)`` of +-1 for the two sublattices of a bipartite
-        nearest-neighbour graph (for the staggered magnetisation), else None."""
+        nearest-neighbour graph (for the staggered magnetisation), else None.
+        Site 0 has sign +1."""
+        if self.name in ("chain", "square", "cubic") and (not self.periodic or all(n % 2 == 0 for n in self.size)):
+            # the unique 2-colouring, from the index parity (no graph search on 10^6 sites)
+            parity = np.indices(self.size).sum(0).ravel() & 1
+            return 1.0 - 2.0 * parity
         colours = self.coloring(1)
         if len(colours) != 2:
             return None
@@ -96,10 +101,47 @@ def _colour_graph(n: int, edges: np.ndarray) -> list[np.ndarray]:
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     src = edges.ravel()  # i0, j0, i1, j1, ...: each site's neighbours in edge order
     dst = edges[:, ::-1].ravel()
-    order = np.argsort(src, kind="stable")
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
+    indptr, order = stable_order(n, src)
     colour = _colours(n, indptr, dst[order])
     return [np.flatnonzero(colour == c) for c in range(colour.max() + 1)]
+
+
+@numba.njit(cache=True)
+def stable_order(n, src):
+    """Counting sort of ``src`` (values ``0..n-1``): ``(indptr (n + 1,), order)``
+    with ``order`` the stable argsort of ``src`` and ``src[order]`` equal to
+    ``v`` on ``indptr[v]:indptr[v + 1]`` (a CSR index in one pass)."""
+    indptr = np.zeros(n + 1, np.int64)
+    for v in src:
+        indptr[v + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    fill = indptr[:-1].copy()
+    order = np.empty(len(src), np.int64)
+    for e in range(len(src)):
+        order[fill[src[e]]] = e
+        fill[src[e]] += 1
+    return indptr, order
+
+
+@numba.njit(cache=True)
+def padded_table(n, indptr, dst, weight):
+    """CSR rows -> a padded table ``(n, z_max)`` of ``dst`` and one of ``weight``
+    (float64); padding points at the row's own index with weight 0."""
+    z = 1
+    for v in range(n):
+        z = max(z, indptr[v + 1] - indptr[v])
+    table = np.empty((n, z), np.int64)
+    weights = np.zeros((n, z))
+    for v in range(n):
+        for k in range(z):
+            p = indptr[v] + k
+            if p < indptr[v + 1]:
+                table[v, k] = dst[p]
+                weights[v, k] = weight[p]
+            else:
+                table[v, k] = v
+    return table, weights
 
 
 @numba.njit(cache=True)

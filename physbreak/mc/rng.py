@@ -1,4 +1,4 @@
-"""xoshiro256** pseudo-random generator for numba kernels, one per chain.
+"""xoshiro256** (and the 32-bit xoshiro128**) pseudo-random generators for numba kernels.
 
 The state is a plain ``(n_chains, 4)`` uint64 array, so it is saved in a
 checkpoint and restored exactly (bit-for-bit resume).  Reference: Blackman &
@@ -20,21 +20,22 @@ def seed_states(seed_sequence: np.random.SeedSequence, n_chains: int) -> np.ndar
 
 
 @numba.njit(inline="always")
-def _rotl(x, k):
+def rotl(x, k):
+    """64-bit rotation left by k."""
     return (x << _U(k)) | (x >> _U(64 - k))
 
 
 @numba.njit(inline="always")
 def next_u64(s):
     """Advance state ``s`` (uint64[4]) and return the next 64-bit output."""
-    result = _rotl(s[1] * _U(5), 7) * _U(9)
+    result = rotl(s[1] * _U(5), 7) * _U(9)
     t = s[1] << _U(17)
     s[2] ^= s[0]
     s[3] ^= s[1]
     s[1] ^= s[2]
     s[0] ^= s[3]
     s[2] ^= t
-    s[3] = _rotl(s[3], 45)
+    s[3] = rotl(s[3], 45)
     return result
 
 
@@ -71,12 +72,34 @@ def next_u32(s, buf, have):
 def step(a, b, c, d):
     """xoshiro256** on a state held in four scalars (registers in a hot loop):
     returns ``(output, a, b, c, d)``; load and store the state array around the loop."""
-    result = _rotl(b * _U(5), 7) * _U(9)
+    result = rotl(b * _U(5), 7) * _U(9)
     t = b << _U(17)
     c ^= a
     d ^= b
     b ^= c
     a ^= d
     c ^= t
-    d = _rotl(d, 45)
+    d = rotl(d, 45)
     return result, a, b, c, d
+
+
+_U32 = np.uint32
+
+
+@numba.njit(inline="always")
+def _rotl32(x, k):
+    return _U32((x << _U32(k)) | (x >> _U32(32 - k)))  # numba widens to 64 bits: cast back
+
+
+@numba.njit(inline="always")
+def step32(a, b, c, d):
+    """xoshiro128** on four uint32 scalars: ``(32-bit output, a, b, c, d)``; one
+    generator per SIMD lane in the vectorised kernels."""
+    result = _U32(_rotl32(_U32(b * _U32(5)), 7) * _U32(9))
+    t = _U32(b << _U32(9))
+    c ^= a
+    d ^= b
+    b ^= c
+    a ^= d
+    c ^= t
+    return result, a, b, c, _rotl32(d, 11)

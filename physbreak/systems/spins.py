@@ -16,12 +16,14 @@ Conventions (energies in units of J, temperatures in units of J/k_B)::
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 import numpy as np
 import torch
 
 from physbreak.errors import InvalidValue
 from physbreak.lattice import Lattice
+from physbreak.lattice.lattice import padded_table, stable_order
 
 
 class SpinModel:
@@ -60,37 +62,57 @@ class SpinModel:
             bonds = np.concatenate(lattice.shells[: self.n_shells])
             bond_J = J
         keep = bond_J != 0.0
-        self.bonds, self.bond_J = bonds[keep], bond_J[keep]
+        self.bonds, self.bond_J = (bonds, bond_J) if keep.all() else (bonds[keep], bond_J[keep])
         h = np.broadcast_to(np.asarray(h, dtype=np.float64), (lattice.n_sites,)).copy()
         self.field = torch.as_tensor(h, device=self.device)
         self.has_field = bool(np.any(h != 0.0))
-        self._build_tables()
 
-    def _build_tables(self):
+    # Tables built on first use: a kernel that needs none of them (the
+    # square-lattice checkerboard) does not pay for them on 10^6 sites.
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
         """Padded neighbour table ``(n_sites, z_max)`` and its couplings; padding
-        points at the site itself with coupling 0."""
+        points at the site itself with coupling 0.  Each site's neighbours in
+        bond order, first the bonds it starts, then those it ends."""
         n = self.lattice.n_sites
         i, j = self.bonds[:, 0], self.bonds[:, 1]
         src = np.concatenate([i, j])
-        dst = np.concatenate([j, i])
-        cpl = np.concatenate([self.bond_J, self.bond_J])
-        order = np.argsort(src, kind="stable")
-        src, dst, cpl = src[order], dst[order], cpl[order]
-        degree = np.bincount(src, minlength=n)
-        z = int(degree.max(initial=0))
-        slot = np.arange(len(src)) - np.repeat(np.cumsum(degree) - degree, degree)
-        nbr = np.tile(np.arange(n)[:, None], (1, max(z, 1)))
-        jn = np.zeros((n, max(z, 1)))
-        nbr[src, slot] = dst
-        jn[src, slot] = cpl
-        self.neighbors_np, self.neighbor_J_np = nbr, jn
-        dev = self.device
-        self.neighbors = torch.as_tensor(nbr, device=dev)
-        self.colours = [torch.as_tensor(c, device=dev) for c in self.lattice.coloring(self.n_shells)]
-        self._ci = torch.as_tensor(self.bonds[:, 0], device=dev)
-        self._cj = torch.as_tensor(self.bonds[:, 1], device=dev)
-        self._bond_J = torch.as_tensor(self.bond_J, device=dev)
-        self._slots = [self._colour_slots(c.cpu().numpy()) for c in self.colours]
+        indptr, order = stable_order(n, src)
+        return padded_table(n, indptr, np.concatenate([j, i])[order],
+                            np.concatenate([self.bond_J, self.bond_J])[order])
+
+    @property
+    def neighbors_np(self) -> np.ndarray:
+        return self._table[0]
+
+    @property
+    def neighbor_J_np(self) -> np.ndarray:
+        return self._table[1]
+
+    @cached_property
+    def neighbors(self) -> torch.Tensor:
+        return torch.as_tensor(self.neighbors_np, device=self.device)
+
+    @cached_property
+    def colours(self) -> list[torch.Tensor]:
+        """The colour classes of the bond graph (:meth:`Lattice.coloring`) as tensors."""
+        return [torch.as_tensor(c, device=self.device) for c in self.lattice.coloring(self.n_shells)]
+
+    @cached_property
+    def _ci(self) -> torch.Tensor:
+        return torch.as_tensor(self.bonds[:, 0], device=self.device)
+
+    @cached_property
+    def _cj(self) -> torch.Tensor:
+        return torch.as_tensor(self.bonds[:, 1], device=self.device)
+
+    @cached_property
+    def _bond_J(self) -> torch.Tensor:
+        return torch.as_tensor(self.bond_J, device=self.device)
+
+    @cached_property
+    def _slots(self) -> list:
+        return [self._colour_slots(c.cpu().numpy()) for c in self.colours]
 
     def _colour_slots(self, sites: np.ndarray) -> list:
         """Per neighbour slot of one colour class: (neighbour indices ``(n_c,)``,

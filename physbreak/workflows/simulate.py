@@ -50,8 +50,9 @@ def build_model(cfg: RunConfig, size, index: int) -> SpinModel:
 
 def kernel_for(cfg: RunConfig, model) -> str:
     """The fastest kernel for the algorithm, model and device: Metropolis on the
-    CPU runs compiled (``"checkerboard"``: :mod:`physbreak.mc.checkerboard` for
-    the nearest-neighbour square-lattice Ising model, ``"compiled"``:
+    CPU runs compiled (``"checkerboard"``: the vectorised
+    :mod:`physbreak.mc.checkerboard` for the nearest-neighbour Ising model on
+    periodic square and cubic lattices of even sizes, ``"compiled"``:
     :mod:`physbreak.mc.compiled` for every other model and lattice), on CUDA
     in torch (``"torch"``); cluster algorithms run their own kernels."""
     if cfg.sampler.algorithm in ("wolff", "swendsen_wang"):
@@ -236,9 +237,10 @@ def _restore(path, group, sampler):
 
 
 class BlockSizer:
-    """Samples per compiled call: doubled until a call takes about
-    :attr:`SECONDS`, so the Python loop, the progress bar and the flush check
-    cost nothing against the sweeps.  Block sizes do not change the results."""
+    """Samples per compiled call: grown (at most 8x per call, from the time the
+    last call took) until a call takes about :attr:`SECONDS`, so the Python
+    loop, the progress bar and the flush check cost nothing against the
+    sweeps.  Block sizes do not change the results."""
 
     SECONDS = 0.25
 
@@ -251,8 +253,8 @@ class BlockSizer:
 
     def done(self, n: int):
         elapsed = time.perf_counter() - self.start
-        if n == self.n and elapsed < self.SECONDS:
-            self.n = n * 2 if elapsed < self.SECONDS / 2 else n
+        if n == self.n and elapsed < self.SECONDS / 2:
+            self.n = n * int(min(8.0, self.SECONDS / max(elapsed, 1e-9)))
 
 
 def _check_counters(path, group, therm: int, done: int, s, state_shape: tuple):
