@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from physbreak.analysis import crossing, estimate, onsager_energy, tau_int, yang_magnetization
-from physbreak.analysis.binder import binder_crossings
+from physbreak.analysis.binder import binder_crossings, grid_curves
 from physbreak.analysis.exact import ISING_2D_TC, potts_2d_tc
 
 
@@ -54,7 +54,7 @@ def test_no_crossing_is_reported_as_none():
     T = np.linspace(1.0, 2.0, 5)
     rows = [{"system": f"L{L}", "size": [L], "n_sites": L, "temperature": t, "binder": L + t,
              "binder_jk": np.full(20, L + t)} for L in (4, 8) for t in T]
-    assert binder_crossings(rows)["tc"] is None
+    assert binder_crossings(grid_curves(rows))["tc"] is None
 
 
 def test_binder_crossings_on_synthetic_scaling_curves():
@@ -68,7 +68,28 @@ def test_binder_crossings_on_synthetic_scaling_curves():
             jk = val + 1e-4 * rng.normal(size=20)
             rows.append({"system": f"L{L}", "size": [L, L], "n_sites": L * L, "temperature": t,
                          "binder": val, "binder_jk": jk})
-    result = binder_crossings(rows)
+    result = binder_crossings(grid_curves(rows))
     assert len(result["pairs"]) == 2
     assert result["tc"] == pytest.approx(tc, abs=2e-3)
     assert 0 < result["tc_err"] < 0.01
+    assert result["u4"] == pytest.approx(0.6, abs=2e-3) and 0 < result["u4_err"] < 0.01
+    assert not result["warnings"]
+
+
+def test_several_crossings_and_edge_crossings_are_reported_and_warned():
+    """Curves that cross twice: both crossings listed, a warning names both; Tc of
+    crossing in the last sampled interval is flagged; a size with few
+    independent samples is flagged."""
+    T = np.linspace(1.0, 2.0, 11)
+    zero = np.zeros(20)
+    curves = {8: 0.5 + 0.0 * T, 16: 0.5 + (T - 1.25) * (T - 1.75), 32: 0.5 + (T - 1.25) * (T - 1.75) + 0.3 * (T - 1.95)}
+    rows = [{"system": f"L{L}", "size": [L], "n_sites": L, "temperature": t, "binder": u,
+             "binder_jk": u + zero, "n_samples": 1000, "tau_abs_m": 1.0 if L < 32 else 50.0}
+            for L, c in curves.items() for t, u in zip(T, c)]
+    result = binder_crossings(grid_curves(rows), rows)
+    small, large = result["pairs"]
+    assert [c["tc"] for c in small["crossings"]] == pytest.approx([1.25, 1.75], abs=0.01)
+    assert [c["tc"] for c in large["crossings"]] == pytest.approx([1.95])
+    text = "\n".join(result["warnings"])
+    assert "cross 2 times" in text and "last sampled interval" in text and "independent samples" in text
+    assert result["tc"] == pytest.approx(1.95)

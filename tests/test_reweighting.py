@@ -186,3 +186,22 @@ def test_analyze_fss_on_a_run_file(tmp_path):
     assert cli("simulate", str(cfg), "--out", str(small), "--quiet").returncode == 0
     r = cli("analyze", str(small), "--fss", "--no-plots")
     assert r.returncode == 2 and "needs >= 3" in r.stderr
+
+
+def test_fss_refuses_a_peak_outside_the_sampled_energy_range():
+    """Runs only well above the chi' peaks (T = 3.4, 3.6): the reweighted range
+    stops where the sampled energies end (L = 8: near T = 2.9, while the peak
+    lies near T = 2.5), so the peak falls at its edge and the error names the
+    size and the temperature.  (On L = 4 the energy histogram is so broad that
+    runs at T = 3.2 do cover T = 2.4: coverage depends on the size.)"""
+    from physbreak.analysis.fss import covered_grid, fss_of_sizes
+
+    per_size = {}
+    for L in (8, 12, 16):
+        runs = [wolff_runs(L, T, chains=1, samples=2000, seed=L)[0][0] for T in (3.4, 3.6)]
+        per_size[L] = (runs, 1.0 / np.array([3.4, 3.6]), L * L)
+    runs, betas, _ = per_size[8]
+    grid = covered_grid(Reweighting(runs, betas), runs, betas, 50)
+    assert 1 / grid[-1] > 2.75  # the coverage ends well above the L = 8 peak
+    with pytest.raises(InvalidValue, match=r"size L = 8: .*peak at T = .*the edge of the range"):
+        fss_of_sizes(per_size, "test data")

@@ -9,7 +9,9 @@ analysis.reweighting.Reweighting`) over a range of beta, and the peaks of
 
 (Ferrenberg & Landau, PRB 44, 5081, 1991) are located with jackknife errors.
 Power laws are fitted by weighted least squares in log-log; Tc from the
-peak positions ``beta*(L) = beta_c + a L^(-1/nu)``.
+peak positions ``beta*(L) = beta_c + a L^(-1/nu)``.  The reweighting stays
+where the runs sampled energies (:func:`covered_grid`): a peak outside that
+range is an error naming the size and the temperature.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from physbreak.analysis.plots import plot_folder
 from physbreak.analysis.reweighting import Reweighting
+from physbreak.errors import InvalidValue
 
 
 def ising_series(energy, magnetization) -> dict:
@@ -73,10 +76,8 @@ def peaks(rw: Reweighting, n_sites: int, grid, names=("chi", "dlnm", "dlnm2")) -
     for k, name in enumerate(names):
         beta = value[2 * k]
         if not grid[1] <= beta <= grid[-2]:
-            from physbreak.errors import InvalidValue
-
-            raise InvalidValue("temperatures", f"{name} peak at T = {1 / beta:.4f}, the edge of the reweighted "
-                              f"range [{1 / grid[-1]:.4f}, {1 / grid[0]:.4f}]",
+            raise InvalidValue("temperatures", f"{name} peak at T = {1 / beta:.4f}, the edge of the range whose "
+                              f"energies the runs sampled, T in [{1 / grid[-1]:.4f}, {1 / grid[0]:.4f}]",
                               "runs at temperatures on both sides of every peak")
         out[name] = Peak(beta, error[2 * k], value[2 * k + 1], error[2 * k + 1])
     return out
@@ -111,8 +112,6 @@ def fitted(sizes, min_size: float) -> np.ndarray:
     """Which ``sizes`` the fit uses, ``(n_sizes,)`` bool; an InvalidValue unless >= 3."""
     sizes = np.asarray(sizes, dtype=np.float64)
     if (sizes >= min_size).sum() < 3:
-        from physbreak.errors import InvalidValue
-
         raise InvalidValue("--fss-min-size", min_size, f"at most {np.sort(sizes)[-3]:g}, the third-largest "
                           "size (a finite-size scaling fit needs >= 3 sizes)")
     return sizes >= min_size
@@ -178,8 +177,6 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
     from tqdm.auto import tqdm
 
     if len(per_size) < 3:
-        from physbreak.errors import InvalidValue
-
         raise InvalidValue("--fss", f"{source} with {len(per_size)} sizes",
                           "data with >= 3 sizes (a finite-size scaling fit needs >= 3)")
     sizes = sorted(per_size)
@@ -188,15 +185,40 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
     for L in tqdm(sizes, desc="reweighting", unit="size", disable=None, leave=False):
         runs, betas, n_sites = per_size[L]
         rw = Reweighting(runs, betas)
-        spread = max(float(np.std(r["E"])) for r in runs)
-        grid = np.linspace(betas.min() - 1.0 / spread, betas.max() + 1.0 / spread, points)
-        tables.append(peaks(rw, n_sites, grid))
+        grid = covered_grid(rw, runs, betas, points)
+        try:
+            tables.append(peaks(rw, n_sites, grid))
+        except InvalidValue as exc:
+            raise InvalidValue("temperatures", f"size L = {L:g}: {exc.value}", exc.allowed) from None
         curves.append((grid, observables(rw.averages(grid), grid, n_sites)))
     fit = fss_fit(sizes, tables, min_size)
     result = {"sizes": sizes, "peaks": tables, "fit": fit, "fitted": used.tolist()}
     if plots is not None:
         result["plots"] = _plot(plots, sizes, tables, curves, fit, result["fitted"])
     return result
+
+
+COVERAGE = 0.005  # energy quantiles that bound the sampled range, each side
+MIN_EFFECTIVE = 0.1  # effective samples, as a fraction of the mean run length
+
+
+def covered_grid(rw: Reweighting, runs: list[dict], betas, points: int) -> np.ndarray:
+    """``points`` inverse temperatures the runs cover: the sampled betas
+    widened by up to ``1 / sigma_E`` on each side, cut where the reweighted
+    mean energy leaves the energy range the runs sampled (the
+    :data:`COVERAGE` and ``1 - COVERAGE`` quantiles of their samples) or the
+    averages rest on fewer effective samples than :data:`MIN_EFFECTIVE` of a
+    run (:meth:`Reweighting.effective_samples`).  Beyond it the reweighted
+    averages rest on a few extreme samples."""
+    energies = np.concatenate([r["E"] for r in runs])
+    lo, hi = np.quantile(energies, [COVERAGE, 1.0 - COVERAGE])
+    spread = max(float(np.std(r["E"])) for r in runs)
+    wide = np.linspace(betas.min() - 1.0 / spread, betas.max() + 1.0 / spread, 4 * points)
+    mean = rw.averages(wide)["E"]
+    inside = (mean >= lo) & (mean <= hi) & (rw.effective_samples(wide) >= MIN_EFFECTIVE * len(energies) / len(runs))
+    inside |= (wide >= betas.min()) & (wide <= betas.max())  # the sampled range itself always counts
+    k = np.flatnonzero(inside)
+    return np.linspace(wide[k[0]], wide[k[-1]], points)
 
 
 def _plot(folder, sizes, tables, curves, fit, fitted) -> list[str]:

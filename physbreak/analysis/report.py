@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from physbreak.analysis.binder import binder_crossings
+from physbreak.analysis.binder import binder_crossings, reweighted_curves
 from physbreak.analysis.observables import thermodynamics
 from physbreak.analysis.plots import plot_observables
 from physbreak.errors import InvalidValue
@@ -40,11 +40,13 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
         order: order parameter, ``"auto"``, ``"magnetization"`` or ``"staggered"``.
 
     Returns:
-        ``{"file", "complete", "rows": [...], "binder": {"pairs", "tc", "tc_err"}, "plots"}``.
+        ``{"file", "complete", "rows": [...], "binder": {"pairs", "tc", "tc_err", "u4",
+        "u4_err", "warnings"} (:func:`~physbreak.analysis.binder.binder_crossings`), "plots"}``.
     """
     root, systems = read_run(path)
-    rows = [r for s in usable(systems, discard, path) for r in thermodynamics(s, order, discard)]
-    binder = binder_crossings(rows) if len({r["system"] for r in rows}) >= 2 else None
+    systems = usable(systems, discard, path)
+    rows = [r for s in systems for r in thermodynamics(s, order, discard)]
+    binder = binder_crossings(reweighted_curves(systems, order, discard), rows) if len(systems) >= 2 else None
     plots = []
     if plots_dir is not None and rows:
         plots = [str(p) for p in plot_observables(rows, plots_dir, binder["tc"] if binder else None)]
@@ -64,8 +66,10 @@ def format_report(result: dict) -> str:
     if b:
         for p in b["pairs"]:
             sizes = " / ".join("x".join(map(str, s)) for s in p["sizes"])
-            lines.append(f"Binder crossing {sizes}: {_tc(p)}")
+            found = p["crossings"]
+            lines.append(f"Binder crossing {sizes}: " + ("; ".join(_tc(c) for c in found) if found else _tc(p)))
         lines.append(f"Tc (largest pair): {_tc(b)}")
+        lines += [f"warning: {w}" for w in b["warnings"]]
     for p in result["plots"]:
         lines.append(f"plot: {p}")
     return "\n".join(lines)
@@ -75,4 +79,5 @@ def _tc(result: dict) -> str:
     if result["tc"] is None:
         return "no crossing inside the temperature grid"
     err = "?" if result["tc_err"] is None else f"{result['tc_err']:.5f}"
-    return f"Tc = {result['tc']:.5f} +- {err}"
+    u_err = "?" if result["u4_err"] is None else f"{result['u4_err']:.4f}"
+    return f"Tc = {result['tc']:.5f} +- {err}, U4* = {result['u4']:.4f} +- {u_err}"

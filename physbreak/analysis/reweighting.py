@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+CHUNK = 8  # inverse temperatures reweighted together
+
 
 class Reweighting:
     """Args:
@@ -46,10 +48,18 @@ class Reweighting:
         self.n_blocks = n_blocks
         self.log_z = self._solve(np.ones(len(self.run), bool))
 
-    def _log_denominator(self, keep, log_z):
-        """``ln sum_k N_k exp(-beta_k E_n - ln Z_k)`` for the kept samples."""
-        E = self.data["E"][keep]
-        counts = np.bincount(self.run[keep], minlength=len(self.betas))
+    def _reduce(self, keep):
+        """The kept samples grouped by energy (discrete spins repeat energies, so
+        this shrinks every sum from samples to distinct energies, exactly):
+        ``(energies (U,), multiplicity (U,), {name: sum per energy (U,)}, runs' counts (K,))``."""
+        E, inverse = np.unique(self.data["E"][keep], return_inverse=True)
+        mult = np.bincount(inverse, minlength=len(E)).astype(np.float64)
+        sums = {k: np.bincount(inverse, self.data[k][keep], minlength=len(E)) for k in self.names}
+        return E, mult, sums, np.bincount(self.run[keep], minlength=len(self.betas)).astype(np.float64)
+
+    def _log_denominator(self, reduced, log_z):
+        """``ln sum_k N_k exp(-beta_k E - ln Z_k)`` at each distinct energy."""
+        E, _, _, counts = reduced
         terms = np.log(counts)[:, None] - self.betas[:, None] * E[None] - log_z[:, None]
         return logsumexp(terms, axis=0)
 
@@ -63,9 +73,9 @@ class Reweighting:
         K = len(self.betas)
         if K == 1:
             return np.zeros(1)
-        E = self.data["E"][keep]
-        counts = np.bincount(self.run[keep], minlength=K).astype(np.float64)
-        shifted = -self.betas[:, None] * (E[None] - E.mean())  # a constant shift of E only moves ln Z
+        E, mult, _, counts = self._reduce(keep)
+        mean = mult @ E / mult.sum()
+        shifted = -self.betas[:, None] * (E[None] - mean)  # a constant shift of E only moves ln Z
         log_n = np.log(counts)[:, None]
 
         def objective(free):  # free = ln Z_1..K-1 (shifted energies)
@@ -74,15 +84,15 @@ class Reweighting:
             top = terms.max(0)
             p = np.exp(terms - top)
             total = p.sum(0)
-            value = np.sum(top + np.log(total)) + counts @ lz
-            grad = counts - (p / total).sum(1)
+            value = mult @ (top + np.log(total)) + counts @ lz
+            grad = counts - (p / total) @ mult
             return value, grad[1:]
 
         # the shifted ln Z_k are ln Z_k + beta_k <E> (up to a constant): the start of a jackknife solve
-        start = np.zeros(K - 1) if log_z is None else (log_z + self.betas * E.mean() - log_z[0]
-                                                       - self.betas[0] * E.mean())[1:]
-        res = minimize(objective, start, jac=True, method="BFGS", options={"gtol": 1e-8 * len(E)})
-        lz = np.concatenate([[0.0], res.x]) - self.betas * E.mean()
+        start = np.zeros(K - 1) if log_z is None else (log_z + self.betas * mean - log_z[0]
+                                                       - self.betas[0] * mean)[1:]
+        res = minimize(objective, start, jac=True, method="BFGS", options={"gtol": 1e-8 * mult.sum()})
+        lz = np.concatenate([[0.0], res.x]) - self.betas * mean
         return lz - lz[0]
 
     def averages(self, beta, keep=None, log_z=None) -> dict:
@@ -90,18 +100,40 @@ class Reweighting:
         beta = np.atleast_1d(np.asarray(beta, dtype=np.float64))
         keep = np.ones(len(self.run), bool) if keep is None else keep
         log_z = self.log_z if log_z is None else log_z
-        log_w = -beta[:, None] * self.data["E"][keep][None] - self._log_denominator(keep, log_z)[None]
-        w = np.exp(log_w - log_w.max(1, keepdims=True))
-        w /= w.sum(1, keepdims=True)
-        return {k: w @ self.data[k][keep] for k in self.names}
+        reduced = self._reduce(keep)
+        E, mult, sums, _ = reduced
+        log_den = self._log_denominator(reduced, log_z)
+        series = np.stack([sums[k] for k in self.names], 1)  # (U, names)
+        out = np.empty((len(beta), len(self.names)))
+        for lo in range(0, len(beta), CHUNK):  # a few betas at a time: the weights stay small
+            log_w = -beta[lo:lo + CHUNK, None] * E[None] - log_den[None]
+            w = np.exp(log_w - log_w.max(1, keepdims=True))
+            out[lo:lo + CHUNK] = (w @ series) / (w @ mult)[:, None]
+        return {k: out[:, i] for i, k in enumerate(self.names)}
 
-    def estimate(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
-        """``fn(averages) -> (len(beta),)`` and its jackknife error."""
+    def effective_samples(self, beta) -> np.ndarray:
+        """Kish's effective number of samples ``(sum w)^2 / sum w^2`` of the
+        weights at each ``beta`` ``(len(beta),)``: how many samples an average
+        there rests on (a run's own length at its own beta, few far away)."""
+        beta = np.atleast_1d(np.asarray(beta, dtype=np.float64))
+        reduced = self._reduce(np.ones(len(self.run), bool))
+        E, mult = reduced[0], reduced[1]
+        log_w = -beta[:, None] * E[None] - self._log_denominator(reduced, self.log_z)[None]
+        w = np.exp(log_w - log_w.max(1, keepdims=True))
+        return (w @ mult) ** 2 / ((w**2) @ mult)
+
+    def jackknife(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
+        """``fn(averages)`` and its leave-one-block-out values ``(n_blocks, ...)``,
+        the ``ln Z_k`` re-solved for each."""
         value = fn(self.averages(beta))
         jk = []
         for b in range(self.n_blocks):
             keep = self.block != b
             jk.append(fn(self.averages(beta, keep, self._solve(keep, self.log_z))))
-        jk = np.array(jk)
+        return value, np.array(jk)
+
+    def estimate(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
+        """``fn(averages) -> (len(beta),)`` and its jackknife error."""
+        value, jk = self.jackknife(fn, beta)
         n = len(jk)
         return value, np.sqrt((n - 1) / n * np.sum((jk - jk.mean(0)) ** 2, axis=0))

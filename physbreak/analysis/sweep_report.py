@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from physbreak.analysis.binder import binder_crossings
+from physbreak.analysis.binder import binder_crossings, grid_curves
 from physbreak.analysis.observables import thermodynamics
 from physbreak.analysis.plots import plot_observables
 from physbreak.analysis.report import usable
@@ -65,7 +65,7 @@ def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") 
     for model in dict.fromkeys(models):  # grid order
         rows = sorted((combine_seeds(rs) for (m, _, _), rs in points.items() if m == model),
                       key=lambda r: (r["n_sites"], r["temperature"]))
-        binder = binder_crossings(rows) if len({r["system"] for r in rows}) >= 2 else None
+        binder = binder_crossings(grid_curves(rows), rows) if len({r["system"] for r in rows}) >= 2 else None
         plots = []
         if plots_dir is not None and rows:
             tc = binder["tc"] if binder else None
