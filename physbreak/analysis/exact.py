@@ -25,6 +25,20 @@ def yang_magnetization(T: float) -> float:
     return float((1.0 - np.sinh(2.0 / T) ** -4) ** 0.125)
 
 
+def potts_2d_latent_heat(q: int) -> float:
+    """Latent heat per spin of the 2D square-lattice q-state Potts model, q > 4
+    (Baxter 1973): ``2 (1 + 1/sqrt q) tanh(theta/2) prod_n tanh^2(n theta)``,
+    ``cosh theta = sqrt(q) / 2``; 0.696 at q = 10."""
+    if q <= 4:
+        return 0.0
+    theta = np.arccosh(np.sqrt(q) / 2.0)
+    n = np.arange(1, int(60 / theta) + 2)
+    return float(2.0 * (1.0 + 1.0 / np.sqrt(q)) * np.tanh(theta / 2.0) * np.prod(np.tanh(n * theta) ** 2))
+
+
+WANNIER_ENTROPY = 0.3230659669  # residual entropy per spin of the triangular Ising antiferromagnet (Wannier 1950)
+
+
 def potts_2d_tc(q: int) -> float:
     """Critical temperature of the 2D square-lattice q-state Potts model, ``1/ln(1+sqrt q)``."""
     return float(1.0 / np.log(1.0 + np.sqrt(q)))

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 
+import numpy as np
+
 from physbreak.analysis.binder import binder_crossings, reweighted_curves
+from physbreak.analysis.first_order import classify, histogram_analysis
+from physbreak.analysis.free_energy import MAX_ANCHOR, entropy
+from physbreak.analysis.fss import linear_size
 from physbreak.analysis.observables import thermodynamics
-from physbreak.analysis.plots import plot_observables
+from physbreak.analysis.plots import plot_entropy, plot_histograms, plot_observables
 from physbreak.errors import InvalidValue
 from physbreak.io import read_run
 
@@ -47,13 +52,62 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
     systems = usable(systems, discard, path)
     rows = [r for s in systems for r in thermodynamics(s, order, discard)]
     binder = binder_crossings(reweighted_curves(systems, order, discard), rows) if len(systems) >= 2 else None
+    several = [s for s in systems if len(np.unique(s.temperature)) >= 2]
+    histograms = {linear_size(s): histogram_analysis(energy_runs(s, discard), 1.0 / s.temperature, s.n_sites)
+                  for s in several}
+    transition = classify(histograms, len(systems[0].attrs["size"])) if histograms else None
+    entropies = {s.name: entropy(s, discard) for s in several if "log_states_per_spin" in s.attrs}
+    unanchored = sorted(k for k, e in entropies.items() if e["anchor"] > MAX_ANCHOR)
+    entropies = {k: e for k, e in entropies.items() if k not in unanchored}
     plots = []
     if plots_dir is not None and rows:
         plots = [str(p) for p in plot_observables(rows, plots_dir, binder["tc"] if binder else None)]
+        plots += [str(plot_histograms(histograms, plots_dir))] if histograms else []
+        plots += [str(plot_entropy(entropies, plots_dir))] if entropies else []
     for r in rows:
         r.pop("binder_jk")
     return {"file": str(path), "complete": bool(root.get("complete", False)), "rows": rows,
-            "binder": binder, "plots": plots}
+            "kind": transition_kind(systems[0], root), "binder": binder,
+            "transition": transition, "entropy": {k: _entropy_summary(v) for k, v in entropies.items()},
+            "entropy_unanchored": unanchored,
+            "plots": plots}
+
+
+def energy_runs(system, discard: int = 0) -> list[dict]:
+    """Per chain ``{"E": total energies}`` for the reweighting."""
+    E = system.streams["energy"][discard:] * system.n_sites
+    return [{"E": E[:, c]} for c in range(E.shape[1])]
+
+
+def transition_kind(system, root: dict) -> dict:
+    """What transition the analysis assumes, and what it cannot do for this model."""
+    import tomllib
+
+    model = str(system.attrs["model"])
+    try:
+        cfg = tomllib.loads(str(root.get("config", ""))).get("model", {})
+    except tomllib.TOMLDecodeError:
+        cfg = {}
+    J = cfg.get("J", [1.0])
+    if cfg.get("disorder", "none") != "none":
+        return {"name": "spin glass", "caveat": "one disorder instance per size: Binder crossings of the "
+                "magnetisation do not locate a spin-glass transition (that needs replica overlaps and "
+                "disorder averages)"}
+    if np.atleast_1d(J)[0] < 0 and not bool(system.attrs.get("antiferromagnetic", False)):
+        return {"name": "frustrated antiferromagnet", "caveat": "on a lattice that is not bipartite neither the "
+                "magnetisation nor a staggered one is its order parameter: Binder crossings here are not a Tc"}
+    if model == "xy" and len(system.attrs["size"]) == 2:
+        return {"name": "Kosterlitz-Thouless (2D XY)", "caveat": "the magnetisation's Binder crossings do "
+                "not locate a KT transition (it needs the helicity modulus, not stored in this run)"}
+    return {"name": "symmetry-breaking transition of the magnetisation" if model != "heisenberg" or
+            len(system.attrs["size"]) == 3 else "2D Heisenberg (no finite-T transition: Mermin-Wagner)",
+            "caveat": None}
+
+
+def _entropy_summary(e: dict) -> dict:
+    return {"T_min": e["T_min"], "residual_entropy": e["residual"], "residual_entropy_err": e["residual_err"],
+            "anchor": e["anchor"], "warnings": e["warnings"],
+            "curve": {k: np.asarray(e[k]).tolist() for k in ("T", "f", "f_err", "s", "s_err")}}
 
 
 def format_report(result: dict) -> str:
@@ -62,6 +116,8 @@ def format_report(result: dict) -> str:
     lines.append(" ".join(f"{header:>10}" for _, header, _ in COLUMNS))
     for r in result["rows"]:
         lines.append(" ".join(f"{r[key]:>10{spec.lstrip('>')}}" for key, _, spec in COLUMNS))
+    kind = result["kind"]
+    lines.append(f"transition analysed: {kind['name']}" + (f" ({kind['caveat']})" if kind["caveat"] else ""))
     b = result["binder"]
     if b:
         for p in b["pairs"]:
@@ -70,6 +126,18 @@ def format_report(result: dict) -> str:
             lines.append(f"Binder crossing {sizes}: " + ("; ".join(_tc(c) for c in found) if found else _tc(p)))
         lines.append(f"Tc (largest pair): {_tc(b)}")
         lines += [f"warning: {w}" for w in b["warnings"]]
+    t = result["transition"]
+    if t:
+        lines.append(f"kind of transition: {t['kind']}")
+        lines += [f"  {e}" for e in t["evidence"]]
+    for name, e in result["entropy"].items():
+        lines.append(f"{name}: entropy per spin at T = {e['T_min']:.4g} (the coldest run): "
+                     f"{e['residual_entropy']:.5f} +- {e['residual_entropy_err']:.5f}  "
+                     f"(anchor at T = inf, beta|e - e_inf| of the hottest run {e['anchor']:.1e})")
+        lines += [f"warning: {w}" for w in e["warnings"]]
+    if result["entropy_unanchored"]:
+        lines.append("entropy and free energy: not anchored for " + ", ".join(result["entropy_unanchored"])
+                     + f" (the hottest run needs beta |e - e_inf| <= {MAX_ANCHOR}: add a high temperature)")
     for p in result["plots"]:
         lines.append(f"plot: {p}")
     return "\n".join(lines)

@@ -51,11 +51,17 @@ class Reweighting:
     def _reduce(self, keep):
         """The kept samples grouped by energy (discrete spins repeat energies, so
         this shrinks every sum from samples to distinct energies, exactly):
-        ``(energies (U,), multiplicity (U,), {name: sum per energy (U,)}, runs' counts (K,))``."""
+        ``(energies (U,), multiplicity (U,), {name: sum per energy (U,)}, runs' counts (K,))``;
+        the grouping of all samples is kept."""
+        if keep.all() and getattr(self, "_all", None) is not None:
+            return self._all
         E, inverse = np.unique(self.data["E"][keep], return_inverse=True)
         mult = np.bincount(inverse, minlength=len(E)).astype(np.float64)
         sums = {k: np.bincount(inverse, self.data[k][keep], minlength=len(E)) for k in self.names}
-        return E, mult, sums, np.bincount(self.run[keep], minlength=len(self.betas)).astype(np.float64)
+        reduced = E, mult, sums, np.bincount(self.run[keep], minlength=len(self.betas)).astype(np.float64)
+        if keep.all():
+            self._all = reduced
+        return reduced
 
     def _log_denominator(self, reduced, log_z):
         """``ln sum_k N_k exp(-beta_k E - ln Z_k)`` at each distinct energy."""
@@ -96,7 +102,8 @@ class Reweighting:
         return lz - lz[0]
 
     def averages(self, beta, keep=None, log_z=None) -> dict:
-        """``{name: <O>(beta)}``, each ``(len(beta),)``."""
+        """``{name: <O>(beta)}``, each ``(len(beta),)``, and ``"log_Z"``: ``ln Z(beta)``
+        relative to the first run's (``ln Z(beta_0) = 0``)."""
         beta = np.atleast_1d(np.asarray(beta, dtype=np.float64))
         keep = np.ones(len(self.run), bool) if keep is None else keep
         log_z = self.log_z if log_z is None else log_z
@@ -105,22 +112,35 @@ class Reweighting:
         log_den = self._log_denominator(reduced, log_z)
         series = np.stack([sums[k] for k in self.names], 1)  # (U, names)
         out = np.empty((len(beta), len(self.names)))
+        log_partition = np.empty(len(beta))
         for lo in range(0, len(beta), CHUNK):  # a few betas at a time: the weights stay small
             log_w = -beta[lo:lo + CHUNK, None] * E[None] - log_den[None]
-            w = np.exp(log_w - log_w.max(1, keepdims=True))
-            out[lo:lo + CHUNK] = (w @ series) / (w @ mult)[:, None]
-        return {k: out[:, i] for i, k in enumerate(self.names)}
+            top = log_w.max(1, keepdims=True)
+            w = np.exp(log_w - top)
+            norm = w @ mult
+            out[lo:lo + CHUNK] = (w @ series) / norm[:, None]
+            log_partition[lo:lo + CHUNK] = np.log(norm) + top[:, 0]
+        return {**{k: out[:, i] for i, k in enumerate(self.names)}, "log_Z": log_partition}
+
+    def energy_distribution(self, beta: float) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct sampled total energies ``(U,)`` and their probability at
+        ``beta`` ``(U,)`` (sums to 1): the reweighted energy histogram."""
+        reduced = self._reduce(np.ones(len(self.run), bool))
+        E, mult = reduced[0], reduced[1]
+        log_w = -float(beta) * E - self._log_denominator(reduced, self.log_z)
+        p = np.exp(log_w - log_w.max()) * mult
+        return E, p / p.sum()
 
     def effective_samples(self, beta) -> np.ndarray:
         """Kish's effective number of samples ``(sum w)^2 / sum w^2`` of the
         weights at each ``beta`` ``(len(beta),)``: how many samples an average
         there rests on (a run's own length at its own beta, few far away)."""
-        beta = np.atleast_1d(np.asarray(beta, dtype=np.float64))
-        reduced = self._reduce(np.ones(len(self.run), bool))
-        E, mult = reduced[0], reduced[1]
-        log_w = -beta[:, None] * E[None] - self._log_denominator(reduced, self.log_z)[None]
-        w = np.exp(log_w - log_w.max(1, keepdims=True))
-        return (w @ mult) ** 2 / ((w**2) @ mult)
+        _, mult = self._reduce(np.ones(len(self.run), bool))[:2]
+        out = []
+        for b in np.atleast_1d(np.asarray(beta, dtype=np.float64)):
+            p = self.energy_distribution(b)[1]
+            out.append(1.0 / np.sum(p**2 / mult))  # p = mult w / sum(mult w)
+        return np.array(out)
 
     def jackknife(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
         """``fn(averages)`` and its leave-one-block-out values ``(n_blocks, ...)``,

@@ -144,6 +144,11 @@ class SpinModel:
         """Total energy per chain, ``(n_chains,)`` float64, units of J."""
         raise NotImplementedError
 
+    def infinite_temperature(self) -> tuple[float, float]:
+        """``(ln of the states of one spin, mean energy per spin)`` at beta = 0:
+        the anchor of the free energy (``ln Z / N -> ln g`` as beta -> 0)."""
+        raise NotImplementedError
+
     def propose(self, old, step, generator):
         """A proposed new value for each site in ``old`` ``(n_chains, n_c, ...)``;
         ``step`` ``(n_chains, 1)`` is the proposal width of continuous spins."""
@@ -206,6 +211,9 @@ class Ising(SpinModel):
         e = -(s[:, self._ci] * s[:, self._cj] * self._bond_J).sum(1)
         return e - (s * self.field).sum(1)
 
+    def infinite_temperature(self) -> tuple[float, float]:
+        return math.log(2.0), 0.0  # s and -s equally likely: every term averages to 0
+
     def propose(self, old, step, generator):
         return -old
 
@@ -242,6 +250,10 @@ class Potts(SpinModel):
     def energy(self, state):
         same = (state[:, self._ci] == state[:, self._cj]).to(torch.float64)
         return -(same * self._bond_J).sum(1) - ((state == 0).to(torch.float64) * self.field).sum(1)
+
+    def infinite_temperature(self) -> tuple[float, float]:
+        """``(ln q, -(sum J + sum h) / (q N))``: a bond is satisfied with probability 1/q."""
+        return math.log(self.q), -(float(self.bond_J.sum()) + float(self.field.sum())) / (self.q * self.n_sites)
 
     def propose(self, old, step, generator):
         shift = torch.randint(1, self.q, old.shape, generator=generator, device=self.device)
@@ -283,6 +295,12 @@ class ONModel(SpinModel):
     def energy(self, state):
         e = -((state[:, self._ci] * state[:, self._cj]).sum(-1) * self._bond_J).sum(1)
         return e - (state[..., 0] * self.field).sum(1)
+
+    def infinite_temperature(self) -> tuple[float, float]:
+        """``(ln of the sphere's area: ln 2 pi (XY), ln 4 pi (Heisenberg), 0)``: the
+        entropy of continuous spins is relative to that measure."""
+        n = self.n_components
+        return math.log(2 * math.pi ** (n / 2) / math.gamma(n / 2)), 0.0
 
     def propose(self, old, step, generator):
         """Random move of width ``step`` (radians for XY), renormalised."""

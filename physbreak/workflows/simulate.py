@@ -170,7 +170,8 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
         "lattice": cfg.lattice.kind, "size": np.asarray(model.lattice.size), "n_sites": model.n_sites,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
         "algorithm": s.algorithm, "kernel": kernel_for(cfg, model), "n_components": model.n_components,
-        "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None)},
+        "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None),
+        **dict(zip(("log_states_per_spin", "infinite_t_energy"), model.infinite_temperature()))},
         {"temperature": temps, "replica": replica}, streams, s.samples)
     steps_per_site = s.thermalization + s.samples * s.sweeps_per_sample
     if group.attrs["complete"]:
