@@ -65,3 +65,20 @@ def test_energy_of_ordered_states():
 def test_bad_models(kwargs, field):
     with pytest.raises(InvalidValue, match=field):
         make_model(lattice=build("square", 4), **kwargs)
+
+
+@pytest.mark.parametrize("q", [2, 3, 4, 10])
+def test_potts_order_parameter_is_the_simplex_vector(q):
+    """q - 1 components; |m| = 1 when ordered, (q rho - 1)/(q - 1) along e_k for a
+    fraction rho in state k (whatever the other states), dot products -1/(q-1)."""
+    from physbreak.systems import Potts
+
+    model = Potts(build("square", 4), q=q)
+    assert model.n_components == q - 1
+    ordered = torch.zeros(1, 16, dtype=torch.int64)
+    assert float(model.magnetization(ordered).norm()) == pytest.approx(1.0)
+    v = model.order_vectors(torch.arange(q)[None])[0].numpy()
+    assert np.allclose(v @ v.T, (q * np.eye(q) - 1) / (q - 1))
+    state = torch.tensor([[0] * 12 + [1 + k % (q - 1) for k in range(4)]])
+    rho = 12 / 16
+    assert float(model.magnetization(state) @ torch.as_tensor(v[0])) == pytest.approx((q * rho - 1) / (q - 1))

@@ -54,39 +54,36 @@ def plot_observables(rows: list[dict], outdir, tc: float | None = None) -> list[
     return paths
 
 
-def _figure():
+def _line_plot(curves, xlabel: str, ylabel: str, path: Path, log_x: bool = False) -> Path:
+    """One PNG with a line per ``(label, x, y)`` of ``curves``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(5, 3.6), layout="constrained")
     FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
+    ax = fig.add_subplot()
+    for label, x, y in curves:
+        ax.plot(x, y, label=label)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=120)
+    return path
 
 
 def plot_histograms(per_size: dict, outdir) -> Path:
     """Reweighted energy histograms per size (at the equal-weight point when
     double-peaked, else at the specific-heat maximum) into ``energy_histograms.png``."""
-    fig, ax = _figure()
-    for L, r in sorted(per_size.items()):
-        centres = 0.5 * (r["edges"][:-1] + r["edges"][1:])
-        ax.plot(centres, r["histogram"], label=f"L = {L:g}, T = {1 / r['beta']:.4f}")
-    ax.set_xlabel("energy per spin $e$ [J]")
-    ax.set_ylabel("$P(e)$ (reweighted)")
-    ax.legend(fontsize=7)
-    path = plot_folder(outdir) / "energy_histograms.png"
-    fig.savefig(path, dpi=120)
-    return path
+    curves = [(f"L = {L:g}, T = {1 / r['beta']:.4f}", 0.5 * (r["edges"][:-1] + r["edges"][1:]), r["histogram"])
+              for L, r in sorted(per_size.items())]
+    return _line_plot(curves, "energy per spin $e$ [J]", "$P(e)$ (reweighted)",
+                      plot_folder(outdir) / "energy_histograms.png")
 
 
 def plot_entropy(per_system: dict, outdir) -> Path:
     """Entropy per spin against temperature per system into ``entropy.png``."""
-    fig, ax = _figure()
-    for name, e in per_system.items():
-        ax.plot(e["T"], e["s"], label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("temperature $T$ [J/$k_B$]")
-    ax.set_ylabel("entropy per spin $s$ [$k_B$]")
-    ax.legend(fontsize=7)
-    path = plot_folder(outdir) / "entropy.png"
-    fig.savefig(path, dpi=120)
-    return path
+    curves = [(name, e["T"], e["s"]) for name, e in per_system.items()]
+    return _line_plot(curves, "temperature $T$ [J/$k_B$]", "entropy per spin $s$ [$k_B$]",
+                      plot_folder(outdir) / "entropy.png", log_x=True)

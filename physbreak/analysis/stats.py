@@ -57,14 +57,25 @@ def bin_length_for(tau: float) -> int:
     return max(1, int(np.ceil(4 * tau)))
 
 
+MIN_CHAINS = 4  # independent chains for the spread of their means to bound the error
+
+
 def estimate(x: np.ndarray) -> Estimate:
     """Mean of series ``x`` ``(n_samples,)`` or ``(n_samples, n_chains)`` (independent
-    chains pooled), error from binning, and tau_int averaged over chains."""
+    chains pooled), error from binning, and tau_int averaged over chains.
+
+    With :data:`MIN_CHAINS` or more independent chains the error is the larger
+    of the binning error and the spread of the chain means over ``sqrt(C)``:
+    near a critical point a slow tail of the autocorrelation escapes the
+    windowed tau_int, and binning then underestimates the error (3D Ising,
+    L = 8 at Tc, Metropolis: by up to 1.8x against the spread of 16 chains)."""
     x = np.asarray(x, dtype=np.float64)
     x = x[:, None] if x.ndim == 1 else x
     tau = float(np.mean([tau_int(x[:, k]) for k in range(x.shape[1])]))
     bins = bin_means(x, min(bin_length_for(tau), max(1, len(x) // 8))).ravel()
     err = float(bins.std(ddof=1) / np.sqrt(len(bins))) if len(bins) > 1 else float("nan")
+    if x.shape[1] >= MIN_CHAINS:
+        err = max(err, float(x.mean(0).std(ddof=1) / np.sqrt(x.shape[1])))
     return Estimate(float(x.mean()), err, tau)
 
 

@@ -106,10 +106,11 @@ def _potts(s, sites, lo, hi, nbr, jn, field, beta, rng, acc, sign, vectors):
             s[i] = new
             flips += 1
             acc[0] += de
-            for a in range(2):
+            n = vectors.shape[1]
+            for a in range(n):
                 d = vectors[new, a] - vectors[old, a]
                 acc[1 + a] += d
-                acc[3 + a] += d * sign[i]
+                acc[1 + n + a] += d * sign[i]
     return flips
 
 
@@ -253,7 +254,7 @@ def _run_on(s, sites, offsets, nbr, jn, field, widths, adapt, beta, sign, rng, a
 def totals(s, nbr, jn, field, sign, vectors) -> np.ndarray:
     """Per chain ``(C, 1 + 2n)`` float64: total energy, magnetisation vector and
     staggered magnetisation vector (units of J and of one spin).  ``s``: Ising
-    ``(C, N)`` +-1, Potts ``(C, N)`` states (``vectors`` ``(q, 2)`` their order
+    ``(C, N)`` +-1, Potts ``(C, N)`` states (``vectors`` ``(q, q - 1)`` their order
     vectors; empty otherwise), or O(n) ``(C, N, n)``."""
     if vectors.shape[0]:
         return _potts_totals(s, nbr, jn, field, sign, vectors)
@@ -298,17 +299,18 @@ def ising_chain_totals(x, nbr, jn, field, sign, out):
 
 @numba.njit(inline="always")
 def potts_chain_totals(x, nbr, jn, field, sign, vectors, out):
-    """Totals of one Potts chain ``x`` ``(N,)`` into ``out`` ``(5,)``."""
+    """Totals of one Potts chain ``x`` ``(N,)`` into ``out`` ``(1 + 2n,)`` (``n = q - 1``)."""
     e = 0.0
     out[:] = 0.0
+    n = vectors.shape[1]
     for i in range(x.shape[0]):
         state = int(x[i])
         e -= field[i] * (state == 0)
         for k in range(nbr.shape[1]):
             e -= 0.5 * jn[i, k] * (x[nbr[i, k]] == state)
-        for a in range(2):
+        for a in range(n):
             out[1 + a] += vectors[state, a]
-            out[3 + a] += vectors[state, a] * sign[i]
+            out[1 + n + a] += vectors[state, a] * sign[i]
     out[0] = e
 
 
@@ -330,7 +332,7 @@ def _ising_totals(s, nbr, jn, field, sign):
 
 @numba.njit(cache=True)
 def _potts_totals(s, nbr, jn, field, sign, vectors):
-    out = np.zeros((s.shape[0], 5))
+    out = np.zeros((s.shape[0], 1 + 2 * vectors.shape[1]))
     for c in range(s.shape[0]):
         potts_chain_totals(s[c], nbr, jn, field, sign, vectors, out[c])
     return out

@@ -224,20 +224,33 @@ class Ising(SpinModel):
         return local.mul_(old).mul_(2.0)
 
 
-class Potts(SpinModel):
-    """q-state Potts model; the order-parameter vector of state k is
-    ``(cos 2 pi k/q, sin 2 pi k/q)``."""
+def simplex_vertices(q: int) -> np.ndarray:
+    """``(q, q - 1)`` unit vectors of the regular simplex, pairwise dot products
+    ``-1/(q - 1)``: ``sqrt(q/(q-1)) (delta_k - 1/q)`` written in an orthonormal
+    basis of the sum-zero subspace of R^q (its first vector along state 0)."""
+    centred = np.eye(q) - 1.0 / q
+    basis, _ = np.linalg.qr(centred[:, : q - 1])  # (q, q-1), spans the sum-zero subspace
+    v = np.sqrt(q / (q - 1)) * centred @ basis
+    return v * np.sign(v[0, 0])
 
-    n_components = 2
+
+class Potts(SpinModel):
+    """q-state Potts model.  The order-parameter vector of state k is the
+    standard one (Wu 1982): the k-th vertex of the regular simplex in
+    ``q - 1`` dimensions, unit vectors with ``e_k . e_l = (q delta_kl - 1) / (q - 1)``,
+    so the magnetisation is ``(q rho_k - 1) / (q - 1)`` along ``e_k`` when a
+    fraction ``rho_k`` of the spins is in state k (1 when ordered, 0 on average
+    when disordered).  For q = 3 these are the clock vectors at 120 degrees."""
+
     state_dtype = torch.int64
 
     def __init__(self, lattice, q: int = 3, J=(1.0,), h=0.0, device="cpu"):
         if not isinstance(q, (int, np.integer)) or q < 2:
             raise InvalidValue("q", q, "an integer >= 2")
         self.q = int(q)
+        self.n_components = self.q - 1
         super().__init__(lattice, J, h, device)
-        angle = 2 * math.pi * torch.arange(self.q, dtype=torch.float64) / self.q
-        self._vectors = torch.stack([angle.cos(), angle.sin()], 1).to(self.device)
+        self._vectors = torch.as_tensor(simplex_vertices(self.q), device=self.device)
 
     def initial_state(self, n_chains, generator, ordered=False):
         if ordered:
