@@ -205,3 +205,16 @@ def test_fss_refuses_a_peak_outside_the_sampled_energy_range():
     assert 1 / grid[-1] > 2.75  # the coverage ends well above the L = 8 peak
     with pytest.raises(InvalidValue, match=r"size L = 8: .*peak at T = .*the edge of the range"):
         fss_of_sizes(per_size, "test data")
+
+
+def test_power_law_with_a_correction_to_scaling():
+    """y = 2 L^1.75 (1 + 0.8 L^-0.83): the plain log-log fit is biased, the
+    corrected one recovers the exponent; fewer than 4 sizes are refused."""
+    L = np.array([8.0, 12, 16, 24, 32, 48])
+    y = 2 * L**1.75 * (1 + 0.8 * L**-0.83)
+    dy = 1e-4 * y
+    plain, corrected = power_law(L, y, dy)[0], power_law(L, y, dy, omega=0.83)[0]
+    assert abs(plain.value - 1.75) > 0.02
+    assert corrected.value == pytest.approx(1.75, abs=1e-6) and corrected.chi2_dof < 1e-6
+    with pytest.raises(InvalidValue, match="fss-omega"):
+        power_law(L[:3], y[:3], dy[:3], omega=0.83)

@@ -90,13 +90,34 @@ class Fit:
     chi2_dof: float
 
 
-def power_law(L, y, dy) -> tuple[Fit, float]:
-    """Weighted fit of ``y = A L^b`` in log-log: ``(b, A)``."""
+def power_law(L, y, dy, omega: float | None = None) -> tuple[Fit, float]:
+    """Weighted fit of ``y = A L^b`` in log-log: ``(b, A)``; with ``omega``,
+    ``y = A L^b (1 + c L^-omega)`` (the leading correction to scaling, c free;
+    needs >= 4 sizes)."""
+    if omega is not None:
+        return _corrected_power_law(np.asarray(L, float), np.asarray(y, float), np.asarray(dy, float), omega)
     x, ly, w = np.log(L), np.log(y), (np.asarray(y) / np.asarray(dy)) ** 2
     coef, cov = np.polyfit(x, ly, 1, w=np.sqrt(w), cov="unscaled")
     resid = (ly - np.polyval(coef, x)) ** 2 * w
     dof = max(len(L) - 2, 1)
     return Fit(float(coef[0]), float(np.sqrt(cov[0, 0])), float(resid.sum() / dof)), float(np.exp(coef[1]))
+
+
+def _corrected_power_law(L, y, dy, omega: float) -> tuple[Fit, float]:
+    from scipy.optimize import curve_fit
+
+    if len(L) < 4:
+        raise InvalidValue("--fss-omega", omega, f"a fit with >= 4 sizes ({len(L)} fitted): A, the exponent "
+                           "and the correction amplitude need a degree of freedom")
+
+    def model(logL, logA, b, c):
+        return logA + b * logL + np.log1p(c * np.exp(-omega * logL))
+
+    start = np.polyfit(np.log(L), np.log(y), 1)
+    p, cov = curve_fit(model, np.log(L), np.log(y), p0=[start[1], start[0], 0.0], sigma=dy / y,
+                       absolute_sigma=True)
+    resid = ((np.log(y) - model(np.log(L), *p)) / (dy / y)) ** 2
+    return Fit(float(p[1]), float(np.sqrt(cov[1, 1])), float(resid.sum() / max(len(L) - 3, 1))), float(np.exp(p[0]))
 
 
 def critical_temperature(L, beta_star, dbeta, nu: float) -> Fit:
@@ -117,10 +138,11 @@ def fitted(sizes, min_size: float) -> np.ndarray:
     return sizes >= min_size
 
 
-def fss_fit(sizes, peak_tables: list[dict], min_size: float = 0.0) -> dict:
+def fss_fit(sizes, peak_tables: list[dict], min_size: float = 0.0, omega: float | None = None) -> dict:
     """nu (from d ln<|m|>/d beta and d ln<m^2>/d beta peaks, the mean of the
     two), gamma/nu (chi' peaks) and Tc (chi' peak positions), each a :class:`Fit`,
-    from the sizes ``L >= min_size`` (corrections to scaling grow at small L).
+    from the sizes ``L >= min_size`` (corrections to scaling grow at small L),
+    the peak heights with a correction ``(1 + c L^-omega)`` when ``omega`` is given.
 
     Raises:
         InvalidValue: fewer than 3 sizes are ``>= min_size``.
@@ -133,11 +155,11 @@ def fss_fit(sizes, peak_tables: list[dict], min_size: float = 0.0) -> dict:
     def column(name, attr):
         return np.array([getattr(t[name], attr) for t in peak_tables])
 
-    inv_nu = [power_law(sizes, column(n, "height"), column(n, "height_error"))[0] for n in ("dlnm", "dlnm2")]
+    inv_nu = [power_law(sizes, column(n, "height"), column(n, "height_error"), omega)[0] for n in ("dlnm", "dlnm2")]
     nus = [Fit(1.0 / f.value, f.error / f.value**2, f.chi2_dof) for f in inv_nu]
     nu = Fit(float(np.mean([f.value for f in nus])), float(max(f.error for f in nus)),
              float(np.mean([f.chi2_dof for f in nus])))
-    gamma_nu = power_law(sizes, column("chi", "height"), column("chi", "height_error"))[0]
+    gamma_nu = power_law(sizes, column("chi", "height"), column("chi", "height_error"), omega)[0]
     tc = critical_temperature(sizes, column("chi", "beta"), column("chi", "beta_error"), nu.value)
     return {"nu": nu, "nu_dlnm": nus[0], "nu_dlnm2": nus[1], "gamma_over_nu": gamma_nu, "Tc": tc}
 
@@ -156,7 +178,8 @@ def linear_size(system) -> float:
     return float(np.prod(system.attrs["size"])) ** (1.0 / len(system.attrs["size"]))
 
 
-def analyze_fss(path, discard: int = 0, points: int = 161, plots=None, min_size: float = 0.0) -> dict:
+def analyze_fss(path, discard: int = 0, points: int = 161, plots=None, min_size: float = 0.0,
+                omega: float | None = None) -> dict:
     """Peaks of every size of a run file (multiple histogram over all its
     chains) and the :func:`fss_fit` of the sizes ``>= min_size``; PNG plots in
     ``plots`` when given."""
@@ -164,10 +187,11 @@ def analyze_fss(path, discard: int = 0, points: int = 161, plots=None, min_size:
 
     _, systems = read_run(path)
     return fss_of_sizes({linear_size(s): (*system_runs(s, discard), s.n_sites) for s in systems},
-                        f"{str(path)!r}", points, plots, min_size)
+                        f"{str(path)!r}", points, plots, min_size, omega)
 
 
-def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min_size: float = 0.0) -> dict:
+def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min_size: float = 0.0,
+                 omega: float | None = None) -> dict:
     """:func:`analyze_fss` of ``{L: (runs, betas, n_sites)}`` (``source`` names
     the data in errors): per size one multiple histogram over all its runs.
 
@@ -191,7 +215,7 @@ def fss_of_sizes(per_size: dict, source: str, points: int = 161, plots=None, min
         except InvalidValue as exc:
             raise InvalidValue("temperatures", f"size L = {L:g}: {exc.value}", exc.allowed) from None
         curves.append((grid, observables(rw.averages(grid), grid, n_sites)))
-    fit = fss_fit(sizes, tables, min_size)
+    fit = fss_fit(sizes, tables, min_size, omega)
     result = {"sizes": sizes, "peaks": tables, "fit": fit, "fitted": used.tolist()}
     if plots is not None:
         result["plots"] = _plot(plots, sizes, tables, curves, fit, result["fitted"])

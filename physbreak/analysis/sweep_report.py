@@ -96,7 +96,8 @@ def read_sweep(index) -> tuple[np.ndarray, np.ndarray, list]:
     return models, done, systems
 
 
-def sweep_fss(index, discard: int = 0, points: int = 161, plots_dir=None, min_size: float = 0.0) -> dict:
+def sweep_fss(index, discard: int = 0, points: int = 161, plots_dir=None, min_size: float = 0.0,
+              omega: float | None = None) -> dict:
     """Finite-size scaling per model of a sweep (:func:`~physbreak.analysis.fss.fss_of_sizes`):
     per size one multiple histogram over every finished task, all temperatures
     and seeds; ``{model: result}``, plots in ``plots_dir/<model>/``."""
@@ -110,7 +111,7 @@ def sweep_fss(index, discard: int = 0, points: int = 161, plots_dir=None, min_si
         entry[1].extend(betas)
     return {model: fss_of_sizes({L: (runs, np.asarray(betas), n) for L, (runs, betas, n) in sizes.items()},
                                 f"{index} [{model}]", points,
-                                None if plots_dir is None else Path(plots_dir) / model, min_size)
+                                None if plots_dir is None else Path(plots_dir) / model, min_size, omega)
             for model, sizes in per_model.items()}
 
 
