@@ -8,7 +8,8 @@ the latent heat, from the multiple histogram of each size's runs.
   ``2 sigma L^(d-1)`` (interface tension ``sigma``).
 * **Equal-weight point**: the beta where the two peaks hold equal weight
   (Borgs & Kotecky); the peak separation there is the latent heat per spin
-  ``Delta e`` of that size.
+  ``Delta e`` of that size.  A histogram counts as double-peaked only where
+  such a point lies inside the sampled range.
 * **Energy cumulant** ``V_L = 1 - <E^4> / (3 <E^2>^2)``: its minimum tends to
   2/3 at a continuous transition and stays below at a first-order one
   (Challa, Landau & Binder 1986).
@@ -111,9 +112,9 @@ def histogram_analysis(runs: list[dict], betas, n_sites: int, points: int = 101)
                     break
                 lo, hi, flo = (mid, hi, d) if np.sign(d) == np.sign(flo) else (lo, mid, flo)
             beta = 0.5 * (lo + hi)
-        else:
-            beta = bs[np.argmin(np.abs(diffs))]
-        _, h, peaks = split(beta)
+            _, h, peaks = split(beta)
+        else:  # two maxima, but their weights never balance inside the range: no equal-weight point
+            peaks = None
         if peaks is not None:
             a, dip, b, s = peaks
             centres = 0.5 * (edges[:-1] + edges[1:])
