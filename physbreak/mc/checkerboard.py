@@ -158,7 +158,8 @@ def totals(packed, nbr, parity, J, sign0, out):
 class Layout:
     """The packed layout of a periodic lattice of even ``size`` (d = 2 or 3):
     ``rows`` rows of ``K = size[-1] / 2`` sites per colour, the neighbouring
-    rows ``nbr`` ``(rows, 2(d-1))`` and the row parities ``(rows,)``."""
+    rows ``nbr`` ``(rows, 2(d-1))``, the row parities ``(rows,)`` and the row
+    blocks per chain that threads share (a function of the size only)."""
 
     def __init__(self, size):
         self.size = tuple(int(n) for n in size)
@@ -169,6 +170,11 @@ class Layout:
         self.nbr = np.stack([np.roll(flat, shift, axis).ravel()
                              for axis in range(len(front)) for shift in (1, -1)], 1).astype(np.int64)
         self.rows, self.K = len(self.parity), self.size[-1] // 2
+        self.blocks = max(1, min(n_blocks(2 * self.rows * self.K), self.rows // 2))  # row blocks per chain
+
+    def lanes(self, seed_sequence: np.random.SeedSequence, n_chains: int) -> np.ndarray:
+        """The generators of ``n_chains`` chains: ``(n_chains * blocks, 4, K)`` (:func:`seed_lanes`)."""
+        return seed_lanes(seed_sequence, n_chains * self.blocks, self.K)
 
     def pack(self, spins: np.ndarray) -> np.ndarray:
         """``(C, N)`` site-ordered spins -> ``(C, 2, rows, K)``."""
@@ -230,8 +236,8 @@ class CompiledMetropolis(ResidentKernel):
         self.layout = Layout(model.lattice.size)
         self.J = float(model.bond_J[0])
         self.table = thresholds(self.J / np.asarray(temperatures, dtype=np.float64))
-        self.blocks = max(1, min(n_blocks(model.n_sites), self.layout.rows // 2))
-        self.rng = seed_lanes(seed_sequence, self.n_chains * self.blocks, self.layout.K)
+        self.blocks = self.layout.blocks
+        self.rng = self.layout.lanes(seed_sequence, self.n_chains)
         self.sign0 = float(model.lattice.sublattice_sign[0])
 
     def run(self, state, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
@@ -280,8 +286,7 @@ class CheckerboardIsing:
         temperatures = np.atleast_1d(np.asarray(temperatures, dtype=np.float64))
         self.layout = Layout((L, L))
         self.table = thresholds(1.0 / temperatures)
-        self.blocks = max(1, min(n_blocks(L * L), L // 2))
-        self.rng = seed_lanes(seed_sequence, len(temperatures) * self.blocks, self.layout.K)
+        self.rng = self.layout.lanes(seed_sequence, len(temperatures))
         start = np.random.default_rng(seed_sequence.spawn(1)[0])
         shape = (len(temperatures), L * L)
         spins = np.ones(shape, np.int8) if ordered else start.choice(np.array([-1, 1], np.int8), shape)
