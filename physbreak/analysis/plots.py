@@ -87,3 +87,48 @@ def plot_entropy(per_system: dict, outdir) -> Path:
     curves = [(name, e["T"], e["s"]) for name, e in per_system.items()]
     return _line_plot(curves, "temperature $T$ [J/$k_B$]", "entropy per spin $s$ [$k_B$]",
                       plot_folder(outdir) / "entropy.png", log_x=True)
+
+
+def plot_helicity(kt: dict, outdir) -> Path:
+    """The helicity modulus per size against temperature (points with errors,
+    reweighted curves as lines) with the line ``2T/pi`` and T_KT, and the
+    vortex density beside it where stored, into ``helicity.png``."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = kt["rows"]
+    vortices = "vortex_density" in rows[0]
+    fig = Figure(figsize=(9 if vortices else 5, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2 if vortices else 1, squeeze=False)[0]
+    systems: dict[str, list[dict]] = {}
+    for r in rows:
+        systems.setdefault(r["system"], []).append(r)
+    curves = {c.label: c for c in kt.get("curves", [])}
+    for name, rs in sorted(systems.items(), key=lambda kv: np.prod(kv[1][0]["size"])):
+        rs = sorted(rs, key=lambda r: r["temperature"])
+        label = "x".join(map(str, rs[0]["size"]))
+        T = [r["temperature"] for r in rs]
+        points = axes[0].errorbar(T, [r["helicity"] for r in rs], yerr=[r["helicity_err"] for r in rs], marker="o",
+                                  ms=3, capsize=2, ls="none", label=label)
+        if label in curves:
+            axes[0].plot(curves[label].T, curves[label].value, color=points[0].get_color(), lw=0.8)
+        if vortices:
+            axes[1].errorbar(T, [r["vortex_density"] for r in rs], yerr=[r["vortex_density_err"] for r in rs],
+                             marker="o", ms=3, capsize=2, label=label)
+    T_all = np.array([r["temperature"] for r in rows])
+    line = np.linspace(T_all.min(), T_all.max(), 2)
+    axes[0].plot(line, 2 * line / np.pi, "k--", lw=0.8, label=r"$2T/\pi$")
+    if kt.get("T_kt") is not None:
+        axes[0].axvline(kt["T_kt"], color="k", ls=":", lw=0.8, label=f"$T_{{KT}}$ = {kt['T_kt']:.4f}")
+    axes[0].set_ylabel(r"helicity modulus $\Upsilon$ [J]")
+    if vortices:
+        axes[1].set_ylabel("vortex density (per site)")
+        axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel("temperature $T$ [J/$k_B$]")
+        ax.legend(fontsize=7)
+    path = plot_folder(outdir) / "helicity.png"
+    fig.savefig(path, dpi=120)
+    return path

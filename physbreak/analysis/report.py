@@ -9,8 +9,9 @@ from physbreak.analysis.binder import binder_crossings, reweighted_curves
 from physbreak.analysis.first_order import classify, histogram_analysis
 from physbreak.analysis.free_energy import MAX_ANCHOR, entropy
 from physbreak.analysis.fss import linear_size
+from physbreak.analysis.kt import has_helicity, helicity_rows, kt_analysis
 from physbreak.analysis.observables import thermodynamics
-from physbreak.analysis.plots import plot_entropy, plot_histograms, plot_observables
+from physbreak.analysis.plots import plot_entropy, plot_helicity, plot_histograms, plot_observables
 from physbreak.errors import InvalidValue
 from physbreak.io import read_run
 
@@ -56,6 +57,14 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
     histograms = {linear_size(s): histogram_analysis(energy_runs(s, discard), 1.0 / s.temperature, s.n_sites)
                   for s in several}
     transition = classify(histograms, len(systems[0].attrs["size"])) if histograms else None
+    kind = transition_kind(systems[0], root)
+    if transition and kind["name"].startswith("Kosterlitz"):  # smooth energy histograms, but not "continuous"
+        transition = {"kind": "Kosterlitz-Thouless (infinite order: no latent heat, no power-law divergence of "
+                      "the specific heat; located by the helicity modulus)", "evidence": transition["evidence"]}
+    kt = None
+    if all(has_helicity(s) for s in systems):
+        kt = kt_analysis(systems, discard) if kind["name"].startswith("Kosterlitz") else \
+            {"rows": [r for s in systems for r in helicity_rows(s, discard)]}
     entropies = {s.name: entropy(s, discard) for s in several if "log_states_per_spin" in s.attrs}
     unanchored = sorted(k for k, e in entropies.items() if e["anchor"] > MAX_ANCHOR)
     entropies = {k: e for k, e in entropies.items() if k not in unanchored}
@@ -64,10 +73,11 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
         plots = [str(p) for p in plot_observables(rows, plots_dir, binder["tc"] if binder else None)]
         plots += [str(plot_histograms(histograms, plots_dir))] if histograms else []
         plots += [str(plot_entropy(entropies, plots_dir))] if entropies else []
+        plots += [str(plot_helicity(kt, plots_dir))] if kt else []
     for r in rows:
         r.pop("binder_jk")
     return {"file": str(path), "complete": bool(root.get("complete", False)), "rows": rows,
-            "kind": transition_kind(systems[0], root), "binder": binder,
+            "kind": kind, "binder": binder, "kt": None if kt is None else {k: v for k, v in kt.items() if k != "curves"},
             "transition": transition, "entropy": {k: _entropy_summary(v) for k, v in entropies.items()},
             "entropy_unanchored": unanchored,
             "plots": plots}
@@ -97,8 +107,13 @@ def transition_kind(system, root: dict) -> dict:
         return {"name": "frustrated antiferromagnet", "caveat": "on a lattice that is not bipartite neither the "
                 "magnetisation nor a staggered one is its order parameter: Binder crossings here are not a Tc"}
     if model == "xy" and len(system.attrs["size"]) == 2:
+        if has_helicity(system):
+            return {"name": "Kosterlitz-Thouless (2D XY)", "caveat": "T_KT comes from the helicity modulus; "
+                    "the magnetisation's Binder crossings below are not a Tc (m -> 0 as L^(-eta/2) at every "
+                    "T < T_KT)"}
         return {"name": "Kosterlitz-Thouless (2D XY)", "caveat": "the magnetisation's Binder crossings do "
-                "not locate a KT transition (it needs the helicity modulus, not stored in this run)"}
+                "not locate a KT transition, and this file holds no helicity modulus (written by an older "
+                "version): simulate it again to locate T_KT"}
     return {"name": "symmetry-breaking transition of the magnetisation" if model != "heisenberg" or
             len(system.attrs["size"]) == 3 else "2D Heisenberg (no finite-T transition: Mermin-Wagner)",
             "caveat": None}
@@ -130,6 +145,7 @@ def format_report(result: dict) -> str:
     if t:
         lines.append(f"kind of transition: {t['kind']}")
         lines += [f"  {e}" for e in t["evidence"]]
+    lines += _kt_lines(result["kt"])
     for name, e in result["entropy"].items():
         lines.append(f"{name}: entropy per spin at T = {e['T_min']:.4g} (the coldest run): "
                      f"{e['residual_entropy']:.5f} +- {e['residual_entropy_err']:.5f}  "
@@ -141,6 +157,31 @@ def format_report(result: dict) -> str:
     for p in result["plots"]:
         lines.append(f"plot: {p}")
     return "\n".join(lines)
+
+
+def _kt_lines(kt: dict | None) -> list[str]:
+    if not kt:
+        return []
+    vortices = "vortex_density" in kt["rows"][0]
+    lines = ["helicity modulus (spin stiffness per unit area, J):",
+             f"{'system':>10} {'T':>10} {'Upsilon':>10} {'err':>10}" + (f" {'vortices':>10} {'err':>10}"
+                                                                     if vortices else "")]
+    for r in kt["rows"]:
+        line = f"{r['system']:>10} {r['temperature']:>10.4f} {r['helicity']:>10.5f} {r['helicity_err']:>10.1e}"
+        if vortices:
+            line += f" {r['vortex_density']:>10.5f} {r['vortex_density_err']:>10.1e}"
+        lines.append(line)
+    if "T_kt" not in kt:
+        return lines
+    for c in kt["crossings"]:
+        lines.append(f"Upsilon = 2T/pi at {c['size']}: " + ("no crossing inside the temperature grid" if c["T"] is None
+                     else f"T* = {c['T']:.5f} +- " + ("?" if c["T_err"] is None else f"{c['T_err']:.5f}")))
+    if kt["T_kt"] is not None:
+        lines.append(f"T_KT (Weber-Minnhagen fit of Upsilon_L = (2T/pi)(1 + 1/(2 ln L + C)) over all sizes): "
+                     f"{kt['T_kt']:.5f} +- {kt['T_kt_err']:.5f} (statistical; the form's truncation adds about "
+                     f"1 % at L <= 64), C = {kt['C']:.3f}, chi2/dof = {kt['chi2_dof']:.2f}")
+    lines += [f"warning: {w}" for w in kt["warnings"]]
+    return lines
 
 
 def _tc(result: dict) -> str:

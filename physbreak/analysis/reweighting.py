@@ -22,6 +22,27 @@ from scipy.special import logsumexp
 CHUNK = 8  # inverse temperatures reweighted together
 
 
+_SOLVED: dict = {}  # energies' digest -> {"all": ln Z_k, block: ln Z_k without it}
+MAX_SOLVED = 16
+
+
+def _solutions(E, sizes, betas, n_blocks) -> dict:
+    """The ``ln Z_k`` solutions of one set of runs, shared by every
+    :class:`Reweighting` of the same energies (the observables do not enter the
+    solve), so the analyses of one file solve each jackknife sample once."""
+    import hashlib
+
+    h = hashlib.blake2b(np.ascontiguousarray(E).tobytes(), digest_size=16)
+    h.update(np.asarray(sizes, np.int64).tobytes())
+    h.update(np.asarray(betas, np.float64).tobytes())
+    key = (h.hexdigest(), n_blocks)
+    if key not in _SOLVED:
+        if len(_SOLVED) >= MAX_SOLVED:
+            _SOLVED.pop(next(iter(_SOLVED)))
+        _SOLVED[key] = {}
+    return _SOLVED[key]
+
+
 class Reweighting:
     """Args:
         runs: one dict per run of equally long series ``(n_k,)``; key ``"E"`` is the
@@ -46,7 +67,10 @@ class Reweighting:
         self.run = np.repeat(np.arange(len(runs)), sizes)
         self.block = np.concatenate([np.arange(n) * n_blocks // n for n in sizes])
         self.n_blocks = n_blocks
-        self.log_z = self._solve(np.ones(len(self.run), bool))
+        self._solved = _solutions(self.data["E"], sizes, betas, n_blocks)
+        if "all" not in self._solved:
+            self._solved["all"] = self._solve(np.ones(len(self.run), bool))
+        self.log_z = self._solved["all"]
 
     def _reduce(self, keep):
         """The kept samples grouped by energy (discrete spins repeat energies, so
@@ -72,10 +96,10 @@ class Reweighting:
     def _solve(self, keep, log_z=None) -> np.ndarray:
         """``ln Z_k`` (``ln Z_0 = 0``): the minimum of the convex MBAR objective
         ``sum_n ln sum_k N_k exp(-beta_k E_n - ln Z_k) + sum_k N_k ln Z_k`` (its
-        stationary point is the Ferrenberg-Swendsen equations), by BFGS with the
-        exact gradient."""
-        from scipy.optimize import minimize
-
+        stationary point is the Ferrenberg-Swendsen equations), by Newton's
+        method with the exact Hessian, damped (Levenberg-Marquardt) where a full
+        step would not decrease it (a jackknife solve starts from ``log_z``, the
+        full solution, and takes one or two full steps)."""
         K = len(self.betas)
         if K == 1:
             return np.zeros(1)
@@ -84,32 +108,61 @@ class Reweighting:
         shifted = -self.betas[:, None] * (E[None] - mean)  # a constant shift of E only moves ln Z
         log_n = np.log(counts)[:, None]
 
-        def objective(free):  # free = ln Z_1..K-1 (shifted energies)
+        def objective(free, derivatives=True):  # free = ln Z_1..K-1 (shifted energies)
             lz = np.concatenate([[0.0], free])
             terms = log_n + shifted - lz[:, None]
             top = terms.max(0)
             p = np.exp(terms - top)
             total = p.sum(0)
             value = mult @ (top + np.log(total)) + counts @ lz
-            grad = counts - (p / total) @ mult
-            return value, grad[1:]
+            if not derivatives:
+                return value
+            w = p / total  # (K, U): each energy's posterior over the runs
+            wm = w * mult
+            grad = counts - wm.sum(1)
+            hess = np.diag(wm.sum(1)) - wm @ w.T
+            return value, grad[1:], hess[1:, 1:]
 
         # the shifted ln Z_k are ln Z_k + beta_k <E> (up to a constant): the start of a jackknife solve
-        start = np.zeros(K - 1) if log_z is None else (log_z + self.betas * mean - log_z[0]
-                                                       - self.betas[0] * mean)[1:]
-        res = minimize(objective, start, jac=True, method="BFGS", options={"gtol": 1e-8 * mult.sum()})
-        lz = np.concatenate([[0.0], res.x]) - self.betas * mean
+        free = np.zeros(K - 1) if log_z is None else (log_z + self.betas * mean - log_z[0]
+                                                      - self.betas[0] * mean)[1:]
+        tol, near = 1e-9 * mult.sum(), 1e-5 * mult.sum()
+        mu = 0.0  # Levenberg-Marquardt damping: 0 near the minimum (Newton), grown far from it
+        for _ in range(500):
+            value, grad, hess = objective(free)
+            if not (np.isfinite(value) and np.all(np.isfinite(hess))) or np.max(np.abs(grad)) < tol:
+                break  # converged, or runs without overlap (the minimum is at infinity)
+            while mu < 1e30:
+                step = -np.linalg.lstsq(hess + mu * np.eye(K - 1), grad, rcond=None)[0]
+                decrement = -(grad @ step)
+                if decrement <= 1e-6 and np.max(np.abs(grad)) < near:
+                    break  # the quadratic regime: the decrease is below round-off
+                if decrement > 1e-6 and objective(free + step, False) <= value - 1e-4 * decrement:
+                    break
+                mu = max(10.0 * mu, 1e-3 * float(np.max(np.diag(hess))), 1e-3)
+            else:
+                break
+            free = free + step
+            mu = 0.0 if mu < 1e-6 else 0.1 * mu
+        lz = np.concatenate([[0.0], free]) - self.betas * mean
         return lz - lz[0]
+
+    def _full_log_denominator(self) -> np.ndarray:
+        """:meth:`_log_denominator` of all samples at the solved ``ln Z_k`` (kept)."""
+        if getattr(self, "_den_all", None) is None:
+            self._den_all = self._log_denominator(self._reduce(np.ones(len(self.run), bool)), self.log_z)
+        return self._den_all
 
     def averages(self, beta, keep=None, log_z=None) -> dict:
         """``{name: <O>(beta)}``, each ``(len(beta),)``, and ``"log_Z"``: ``ln Z(beta)``
         relative to the first run's (``ln Z(beta_0) = 0``)."""
         beta = np.atleast_1d(np.asarray(beta, dtype=np.float64))
         keep = np.ones(len(self.run), bool) if keep is None else keep
+        full = log_z is None and keep.all()
         log_z = self.log_z if log_z is None else log_z
         reduced = self._reduce(keep)
         E, mult, sums, _ = reduced
-        log_den = self._log_denominator(reduced, log_z)
+        log_den = self._full_log_denominator() if full else self._log_denominator(reduced, log_z)
         series = np.stack([sums[k] for k in self.names], 1)  # (U, names)
         out = np.empty((len(beta), len(self.names)))
         log_partition = np.empty(len(beta))
@@ -127,7 +180,7 @@ class Reweighting:
         ``beta`` ``(U,)`` (sums to 1): the reweighted energy histogram."""
         reduced = self._reduce(np.ones(len(self.run), bool))
         E, mult = reduced[0], reduced[1]
-        log_w = -float(beta) * E - self._log_denominator(reduced, self.log_z)
+        log_w = -float(beta) * E - self._full_log_denominator()
         p = np.exp(log_w - log_w.max()) * mult
         return E, p / p.sum()
 
@@ -149,7 +202,9 @@ class Reweighting:
         jk = []
         for b in range(self.n_blocks):
             keep = self.block != b
-            jk.append(fn(self.averages(beta, keep, self._solve(keep, self.log_z))))
+            if b not in self._solved:
+                self._solved[b] = self._solve(keep, self.log_z)
+            jk.append(fn(self.averages(beta, keep, self._solved[b])))
         return value, np.array(jk)
 
     def estimate(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,9 @@ Layout (schema version :data:`SCHEMA_VERSION`, see ``docs/hdf5-schema.md``)::
         magnetization          (n_samples, n_chains, n_components) per spin
         abs_magnetization      (n_samples, n_chains)               per spin
         staggered_magnetization(n_samples, n_chains, n_components) bipartite only
+        helicity               (n_samples, n_chains, dim, 2)       O(n) on lattices: per axis a,
+                               sum J (r.a)^2 (S_i.S_j)_xy and sum J (r.a) (S_i x S_j)_z, J
+        vortex_density         (n_samples, n_chains)               XY, square/triangular; per site
         work                   (n_samples, n_chains)               sweeps since last sample
         configuration          the state at the last checkpoint
         checkpoint/<name>      sampler state at the last checkpoint (RNG, step)
@@ -35,9 +38,11 @@ from physbreak import __version__
 from physbreak.errors import CorruptFileError, InvalidValue, OutputBusyError, OutputExistsError, SchemaError
 
 SCHEMA_VERSION = 1
-STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "work")
+STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "helicity",
+           "vortex_density", "work")
 UNITS = {"temperature": "J/k_B", "energy": "J per spin", "magnetization": "per spin",
          "abs_magnetization": "per spin", "staggered_magnetization": "per spin",
+         "helicity": "J (totals over bonds)", "vortex_density": "per site",
          "work": "sweeps (n_sites single-spin updates) since the previous sample"}
 
 
@@ -217,6 +222,8 @@ class RunWriter:
         done = int(group.attrs["samples_done"])
         n_new = len(next(iter(rows.values()))) if rows else 0
         for key, value in rows.items():
+            if key not in group:  # a stream this file was created without (an older version's run)
+                continue
             ds = group[key]
             ds.resize(done + n_new, axis=0)
             ds[done:done + n_new] = value

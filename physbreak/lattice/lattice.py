@@ -77,6 +77,45 @@ class Lattice:
 
         return space_group(self)
 
+    def displacements(self, i, j) -> np.ndarray:
+        """``r_j - r_i`` ``(M, dim)`` in lattice constants for site arrays ``i``, ``j``
+        ``(M,)``; on a periodic lattice the minimum image in the torus."""
+        d = self.positions[np.asarray(j)] - self.positions[np.asarray(i)]
+        if self.periodic and self.vectors is not None:
+            cell = self.vectors * np.asarray(self.size, dtype=float)[:, None]  # the torus' edges as rows
+            f = d @ np.linalg.inv(cell)
+            d = (f - np.round(f)) @ cell
+        return d
+
+    @property
+    def volume_per_site(self) -> float | None:
+        """Area (2D) or volume (3D) per site in lattice constants; None for a graph."""
+        if self.vectors is None:
+            return None
+        return float(abs(np.linalg.det(self.vectors))) / self.n_basis
+
+    @cached_property
+    def plaquettes(self) -> np.ndarray | None:
+        """Elementary plaquettes ``(P, k)``, sites counterclockwise: the squares of a
+        square lattice, the up and down triangles of a triangular one (the loops a
+        vortex winds around); None for other lattices."""
+        if self.name not in ("square", "triangular"):
+            return None
+        Lx, Ly = self.size
+        x, y = np.indices((Lx, Ly)).reshape(2, -1)
+        if not self.periodic:
+            keep = (x < Lx - 1) & (y < Ly - 1)
+            x, y = x[keep], y[keep]
+
+        def site(dx, dy):
+            return ((x + dx) % Lx) * Ly + (y + dy) % Ly
+
+        if self.name == "square":
+            return np.stack([site(0, 0), site(1, 0), site(1, 1), site(0, 1)], 1)
+        up = np.stack([site(0, 0), site(1, 0), site(0, 1)], 1)
+        down = np.stack([site(1, 0), site(1, 1), site(0, 1)], 1)
+        return np.concatenate([up, down])
+
     @cached_property
     def sublattice_sign(self) -> np.ndarray | None:
         """``(n_sites,)`` of +-1 for the two sublattices of a bipartite

@@ -228,10 +228,14 @@ def _run_discrete(kind, s, sites, offsets, nbr, jn, field, table, J, vectors, be
 
 @numba.njit(parallel=True, cache=True)
 def _run_on(s, sites, offsets, nbr, jn, field, widths, adapt, beta, sign, rng, acc,
-            n_samples, sweeps_per_sample, out):
+            n_samples, sweeps_per_sample, out, proj, plaq):
+    """O(n) chains ``s`` ``(C, N, n)``; ``out`` ``(n_samples or 0, C, 1 + 2n + kt_columns)``:
+    the running totals, then :func:`kt_sums` after every sample."""
     C, N, CB = s.shape[0], s.shape[1], rng.shape[0]
     B = CB // C
     flips = np.zeros(CB, np.int64)
+    base = acc.shape[1]
+    theta = np.zeros((C, N if plaq.shape[0] else 0))
     for t in range(n_samples):
         for _ in range(sweeps_per_sample):
             flips[:] = 0
@@ -247,6 +251,9 @@ def _run_on(s, sites, offsets, nbr, jn, field, widths, adapt, beta, sign, rng, a
                     widths[c] = min(max(widths[c] * (1.0 + (rate - 0.5)), 1e-4), np.pi)
         if out.shape[0]:
             _record(acc, C, out, t)
+            if out.shape[2] > base:
+                for c in numba.prange(C):
+                    kt_sums(s[c], nbr, jn, proj, plaq, theta[c], out[t, c, base:])
 
 
 # --- totals from scratch (any state dtype) ---------------------------------------
@@ -341,14 +348,84 @@ def _potts_totals(s, nbr, jn, field, sign, vectors):
 def model_tables(model) -> dict:
     """The numba-facing arrays of a :class:`~physbreak.systems.SpinModel`:
     neighbours ``(N, z)`` int32, couplings ``(N, z)``, field ``(N,)``,
-    sublattice sign ``(N,)`` (zeros off bipartite lattices), Potts vectors."""
+    sublattice sign ``(N,)`` (zeros off bipartite lattices), Potts vectors,
+    and for O(n) models the bond projections ``proj`` ``(N, z, d)`` and the
+    plaquettes ``plaq`` ``(P, k)`` of :func:`kt_columns` (empty when they do not apply)."""
     sign = model.lattice.sublattice_sign
     vectors = model._vectors.cpu().numpy() if isinstance(model, Potts) else np.zeros((0, 2))
-    return {"nbr": np.ascontiguousarray(model.neighbors_np, dtype=np.int32),
+    nbr = np.ascontiguousarray(model.neighbors_np, dtype=np.int32)
+    proj, plaq = np.zeros((model.n_sites, nbr.shape[1], 0)), np.zeros((0, 4), np.int64)
+    lattice = model.lattice
+    if isinstance(model, ONModel) and lattice.vectors is not None:
+        i = np.repeat(np.arange(model.n_sites), nbr.shape[1])
+        proj = lattice.displacements(i, nbr.ravel()).reshape(nbr.shape + (-1,))
+        if model.n_components == 2 and lattice.plaquettes is not None:
+            plaq = np.ascontiguousarray(lattice.plaquettes, dtype=np.int64)
+    return {"nbr": nbr,
             "jn": np.ascontiguousarray(model.neighbor_J_np, dtype=np.float64),
             "field": model.field.cpu().numpy().astype(np.float64),
             "sign": np.zeros(model.n_sites) if sign is None else np.asarray(sign, dtype=np.float64),
-            "vectors": np.ascontiguousarray(vectors, dtype=np.float64)}
+            "vectors": np.ascontiguousarray(vectors, dtype=np.float64),
+            "proj": np.ascontiguousarray(proj, dtype=np.float64), "plaq": plaq}
+
+
+def kt_columns(tables) -> int:
+    """Columns that :func:`kt_sums` appends to an O(n) model's totals: ``2 d``
+    helicity sums on a periodic or open lattice in ``d`` dimensions, one vortex
+    count for the XY model on a lattice with plaquettes; 0 otherwise."""
+    return 2 * tables["proj"].shape[2] + (1 if tables["plaq"].shape[0] else 0)
+
+
+@numba.njit(inline="always")
+def kt_sums(x, nbr, jn, proj, plaq, theta, out):
+    """The helicity sums and vortex count of one O(n) chain ``x`` ``(N, n)`` into
+    ``out`` ``(kt_columns,)``: for each axis ``a``
+    ``sum_<ij> J_ij (r_ij.a)^2 (x_i x_j + y_i y_j)`` and
+    ``sum_<ij> J_ij (r_ij.a) (x_i y_j - y_i x_j)`` (the second and first derivative
+    of the energy under a twist of the spins' xy-plane angle by ``r.a`` per
+    lattice constant; units of J), then the number of plaquettes whose angle
+    winds by +-2 pi (vortices and antivortices; ``theta`` ``(N,)`` scratch)."""
+    d = proj.shape[2]
+    for a in range(2 * d):
+        out[a] = 0.0
+    for i in range(x.shape[0]):
+        for k in range(nbr.shape[1]):
+            j, J = nbr[i, k], 0.5 * jn[i, k]  # each bond is in the table twice
+            if J == 0.0:
+                continue
+            c = x[i, 0] * x[j, 0] + x[i, 1] * x[j, 1]
+            sn = x[i, 0] * x[j, 1] - x[i, 1] * x[j, 0]
+            for a in range(d):
+                u = proj[i, k, a]
+                out[2 * a] += J * u * u * c
+                out[2 * a + 1] += J * u * sn
+    if plaq.shape[0]:
+        for i in range(x.shape[0]):
+            theta[i] = np.arctan2(x[i, 1], x[i, 0])
+        count = 0
+        K = plaq.shape[1]
+        for p in range(plaq.shape[0]):
+            w = 0.0
+            for k in range(K):
+                dt = theta[plaq[p, (k + 1) % K]] - theta[plaq[p, k]]
+                w += dt - 2.0 * np.pi * np.round(dt / (2.0 * np.pi))
+            count += abs(np.round(w / (2.0 * np.pi)))
+        out[2 * d] = count
+
+
+@numba.njit(parallel=True, cache=True)
+def _kt_totals(s, nbr, jn, proj, plaq, out):
+    theta = np.zeros((s.shape[0], s.shape[1] if plaq.shape[0] else 0))
+    for c in numba.prange(s.shape[0]):
+        kt_sums(s[c], nbr, jn, proj, plaq, theta[c], out[c])
+
+
+def kt_totals(s: np.ndarray, tables) -> np.ndarray:
+    """:func:`kt_sums` of every chain of ``s`` ``(C, N, n)``: ``(C, kt_columns)``."""
+    out = np.zeros((s.shape[0], kt_columns(tables)))
+    if out.shape[1]:
+        _kt_totals(s, tables["nbr"], tables["jn"], tables["proj"], tables["plaq"], out)
+    return out
 
 
 def ising_thresholds(beta, J: float, z: int) -> np.ndarray:
@@ -424,15 +501,15 @@ class CompiledMetropolis(ResidentKernel):
     def run(self, state, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
             measure: bool = True) -> np.ndarray | None:
         """``n_samples x sweeps_per_sample`` sweeps in place on the resident ``state``;
-        returns ``(totals after each sample (n_samples, C, 1 + 2n) or None without
-        measure, work (n_samples, C) in sweeps)``."""
+        returns ``(totals after each sample (n_samples, C, 1 + 2n + kt_columns) or
+        None without measure, work (n_samples, C) in sweeps)``."""
         spins = self._spins(state)
         t = self.tables
-        out = np.zeros((n_samples if measure else 0, self.n_chains, self.acc.shape[1]))
+        out = np.zeros((n_samples if measure else 0, self.n_chains, self.acc.shape[1] + kt_columns(t)))
         common = (self.sites, self.offsets, t["nbr"], t["jn"], t["field"])
         tail = (self.beta, t["sign"], self.rng, self.acc, n_samples, sweeps_per_sample, out)
         if self.kind == "on":
-            _run_on(spins, *common, self.step, adapt and self.model.n_components > 1, *tail)
+            _run_on(spins, *common, self.step, adapt and self.model.n_components > 1, *tail, t["proj"], t["plaq"])
         else:
             kind = POTTS if self.kind == "potts" else ISING_TABLE if self.tabulated else ISING_FLOAT
             _run_discrete(kind, spins, *common, self.table, self.J, t["vectors"], *tail)

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from physbreak.errors import InvalidValue
-from physbreak.mc.compiled import chain_totals, ising_chain_totals, model_tables, potts_chain_totals
+from physbreak.mc.compiled import (chain_totals, ising_chain_totals, kt_columns, kt_sums, model_tables,
+                                   potts_chain_totals)
 from physbreak.mc.rng import normal, randint, seed_states, step, uniform
 from physbreak.systems import Ising, ONModel, Potts, SpinModel
 
@@ -148,14 +149,15 @@ ON, POTTS, ISING = 0, 1, 2
 
 @numba.njit(parallel=True, cache=True)
 def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, rng, clusters, mean_cluster, adapt,
-         n_samples, sweeps_per_sample, out, work):
+         n_samples, sweeps_per_sample, out, work, proj, plaq):
     """kind: :data:`ON`, :data:`POTTS` or :data:`ISING`; spins: (C, N, n) (Potts: (C, N, 1) states;
     Ising: (C, N, 1) int8 +-1); nbr, jn: (N, z); beta, padd: (C,); rng: (C, 4)
     uint64; clusters: (C,) per sweep-equivalent.  Fills work (n_samples, C) in sweeps and out
-    (n_samples or 0, C, 1 + 2n) totals."""
+    (n_samples or 0, C, 1 + 2n (+ kt_columns for O(n))) totals."""
     n_chains, n_sites, n = spins.shape
     for c in numba.prange(n_chains):
         s, state = spins[c], rng[c]
+        theta = np.zeros(n_sites if plaq.shape[0] else 0)
         in_cluster = np.zeros(n_sites, dtype=np.int64)
         stack = np.empty(n_sites, dtype=np.int64)
         r = np.ones(n)
@@ -185,7 +187,9 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
             elif out.shape[0] and kind == POTTS:
                 potts_chain_totals(s[:, 0], nbr, jn, field, sign, vectors, out[t, c])
             elif out.shape[0]:
-                chain_totals(s, nbr, jn, field, sign, out[t, c])
+                chain_totals(s, nbr, jn, field, sign, out[t, c, :1 + 2 * n])
+                if out.shape[2] > 1 + 2 * n:
+                    kt_sums(s, nbr, jn, proj, plaq, theta, out[t, c, 1 + 2 * n:])
 
 
 class Wolff:
@@ -232,19 +236,20 @@ class Wolff:
     def run(self, state: torch.Tensor, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
             measure: bool = True):
         """``n_samples x sweeps_per_sample`` sweep-equivalents in place; returns
-        ``(totals (n_samples, C, 1 + 2n) or None, work (n_samples, C) in sweeps)``.
+        ``(totals (n_samples, C, 1 + 2n (+ kt_columns)) or None, work (n_samples, C) in sweeps)``.
         With ``adapt`` (thermalisation only) the number of clusters per
         sweep-equivalent is retuned after each one."""
         m, t = self.model, self.tables
         C = len(self.beta)
-        out = np.zeros((n_samples if measure else 0, C, 1 + 2 * m.n_components))
+        kind = POTTS if isinstance(m, Potts) else ISING if isinstance(m, Ising) else ON
+        extra = kt_columns(t) if kind == ON else 0
+        out = np.zeros((n_samples if measure else 0, C, 1 + 2 * m.n_components + extra))
         work = np.zeros((n_samples, C))
         spins = state.numpy()
-        kind = POTTS if isinstance(m, Potts) else ISING if isinstance(m, Ising) else ON
         _run(kind, m.q if kind == POTTS else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
              t["field"], t["sign"], t["vectors"], self.beta, self.padd, self.threshold, self.rng, self.clusters,
              self.mean_cluster,
-             adapt, n_samples, sweeps_per_sample, out, work)
+             adapt, n_samples, sweeps_per_sample, out, work, t["proj"], t["plaq"])
         return (out if measure else None), work
 
     def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:

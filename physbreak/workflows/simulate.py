@@ -24,7 +24,7 @@ from physbreak.io.claims import claim
 from physbreak.resources import check_memory, use_threads
 from physbreak.lattice import build
 from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled
-from physbreak.mc.sampling import run_block, streams as sample_streams
+from physbreak.mc.sampling import run_block, stream_shapes, streams as sample_streams
 from physbreak.mc.replica_exchange import ReplicaExchange
 from physbreak.systems import SpinModel, make_model
 
@@ -162,16 +162,14 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     s = cfg.sampler
     temps = np.repeat(np.asarray(cfg.temperatures), s.replicas)
     replica = np.tile(np.arange(s.replicas), len(cfg.temperatures))
-    streams = {"energy": (len(temps),), "magnetization": (len(temps), model.n_components),
-               "abs_magnetization": (len(temps),), "work": (len(temps),)}
-    if model.lattice.sublattice_sign is not None:
-        streams["staggered_magnetization"] = (len(temps), model.n_components)
+    streams = stream_shapes(model, len(temps))
     group = writer.system(system_name(model.lattice.size), {
         "lattice": cfg.lattice.kind, "size": np.asarray(model.lattice.size), "n_sites": model.n_sites,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
         "algorithm": s.algorithm, "kernel": kernel_for(cfg, model), "n_components": model.n_components,
         "antiferromagnetic": bool(cfg.model.J[0] < 0 and model.lattice.sublattice_sign is not None),
-        **dict(zip(("log_states_per_spin", "infinite_t_energy"), model.infinite_temperature()))},
+        **dict(zip(("log_states_per_spin", "infinite_t_energy"), model.infinite_temperature())),
+        **({} if model.lattice.volume_per_site is None else {"volume_per_site": model.lattice.volume_per_site})},
         {"temperature": temps, "replica": replica}, streams, s.samples)
     steps_per_site = s.thermalization + s.samples * s.sweeps_per_sample
     if group.attrs["complete"]:
