@@ -23,6 +23,7 @@ KIND_OF = {  # shipped config -> its kind (configs without a `kind` key are runs
     "groundstates_benchmark.toml": "train", "ising2d_critical.toml": "run", "ising2d_fss.toml": "run",
     "potts3_critical.toml": "run", "structures_benchmark.toml": "structures", "ising3d_critical.toml": "run",
     "potts10_first_order.toml": "run", "triangular_afm_entropy.toml": "run", "xy_kt.toml": "run",
+    "ea3d_spin_glass.toml": "sweep",
     "structures_dataset.toml": "dataset", "sweep_example.toml": "sweep", "xy_heisenberg_lowT.toml": "run",
 }
 

@@ -132,3 +132,27 @@ def plot_helicity(kt: dict, outdir) -> Path:
     path = plot_folder(outdir) / "helicity.png"
     fig.savefig(path, dpi=120)
     return path
+
+
+def plot_spin_glass(result: dict, outdir) -> list[Path]:
+    """``xi_L / L`` and ``g`` against temperature per size (disorder averages with
+    errors) into ``xi_over_L.png`` and ``spin_glass_g.png``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    paths = []
+    for key, label, name in (("xi_over_L", r"$\xi_L / L$", "xi_over_L.png"),
+                             ("g", "Binder parameter $g$", "spin_glass_g.png")):
+        fig = Figure(figsize=(5, 3.6), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        for a in result["sizes"]:
+            ax.errorbar(a["T"], a[key], yerr=a[f"{key}_err"], marker="o", ms=3, capsize=2,
+                        label="x".join(map(str, a["size"])) + f" ({a['n_instances']} instances)")
+        ax.set_xlabel("temperature $T$ [J/$k_B$]")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7)
+        path = plot_folder(outdir) / name
+        fig.savefig(path, dpi=120)
+        paths.append(path)
+    return paths

@@ -101,8 +101,8 @@ def transition_kind(system, root: dict) -> dict:
     J = cfg.get("J", [1.0])
     if cfg.get("disorder", "none") != "none":
         return {"name": "spin glass", "caveat": "one disorder instance per size: Binder crossings of the "
-                "magnetisation do not locate a spin-glass transition (that needs replica overlaps and "
-                "disorder averages)"}
+                "magnetisation do not locate a spin-glass transition; run a sweep with grid.disorder_samples "
+                "(and replicas >= 2) for disorder averages of the replica overlap, chi_SG, g and xi_L / L"}
     if np.atleast_1d(J)[0] < 0 and not bool(system.attrs.get("antiferromagnetic", False)):
         return {"name": "frustrated antiferromagnet", "caveat": "on a lattice that is not bipartite neither the "
                 "magnetisation nor a staggered one is its order parameter: Binder crossings here are not a Tc"}
@@ -131,8 +131,9 @@ def format_report(result: dict) -> str:
     lines.append(" ".join(f"{header:>10}" for _, header, _ in COLUMNS))
     for r in result["rows"]:
         lines.append(" ".join(f"{r[key]:>10{spec.lstrip('>')}}" for key, _, spec in COLUMNS))
-    kind = result["kind"]
-    lines.append(f"transition analysed: {kind['name']}" + (f" ({kind['caveat']})" if kind["caveat"] else ""))
+    kind = result.get("kind")
+    if kind:
+        lines.append(f"transition analysed: {kind['name']}" + (f" ({kind['caveat']})" if kind["caveat"] else ""))
     b = result["binder"]
     if b:
         for p in b["pairs"]:
@@ -141,17 +142,17 @@ def format_report(result: dict) -> str:
             lines.append(f"Binder crossing {sizes}: " + ("; ".join(_tc(c) for c in found) if found else _tc(p)))
         lines.append(f"Tc (largest pair): {_tc(b)}")
         lines += [f"warning: {w}" for w in b["warnings"]]
-    t = result["transition"]
+    t = result.get("transition")
     if t:
         lines.append(f"kind of transition: {t['kind']}")
         lines += [f"  {e}" for e in t["evidence"]]
-    lines += _kt_lines(result["kt"])
-    for name, e in result["entropy"].items():
+    lines += _kt_lines(result.get("kt"))
+    for name, e in result.get("entropy", {}).items():
         lines.append(f"{name}: entropy per spin at T = {e['T_min']:.4g} (the coldest run): "
                      f"{e['residual_entropy']:.5f} +- {e['residual_entropy_err']:.5f}  "
                      f"(anchor at T = inf, beta|e - e_inf| of the hottest run {e['anchor']:.1e})")
         lines += [f"warning: {w}" for w in e["warnings"]]
-    if result["entropy_unanchored"]:
+    if result.get("entropy_unanchored"):
         lines.append("entropy and free energy: not anchored for " + ", ".join(result["entropy_unanchored"])
                      + f" (the hottest run needs beta |e - e_inf| <= {MAX_ANCHOR}: add a high temperature)")
     for p in result["plots"]:

@@ -18,8 +18,10 @@ import numpy as np
 
 from physbreak.analysis.binder import binder_crossings, grid_curves
 from physbreak.analysis.observables import thermodynamics
-from physbreak.analysis.plots import plot_observables
+from physbreak.analysis.fss import linear_size
+from physbreak.analysis.plots import plot_observables, plot_spin_glass
 from physbreak.analysis.report import usable
+from physbreak.analysis.spin_glass import format_spin_glass, is_spin_glass, spin_glass_analysis
 from physbreak.errors import CorruptFileError
 from physbreak.io import open_file, read_run
 
@@ -56,25 +58,33 @@ def analyze_sweep(index, plots_dir=None, discard: int = 0, order: str = "auto") 
     models, done, systems = read_sweep(index)
     keep = {id(s) for s in usable([s for _, s in systems], discard, index)} if systems else set()
     points: dict[tuple, list[dict]] = {}
+    glasses: dict[str, dict] = {}
     for model, system in systems:
         if id(system) not in keep:
             continue
+        if is_spin_glass(system):
+            glasses.setdefault(model, {}).setdefault(linear_size(system), []).append(system)
         for row in thermodynamics(system, order, discard):
             points.setdefault((model, row["system"], row["temperature"]), []).append(row)
     results = []
     for model in dict.fromkeys(models):  # grid order
         rows = sorted((combine_seeds(rs) for (m, _, _), rs in points.items() if m == model),
                       key=lambda r: (r["n_sites"], r["temperature"]))
-        binder = binder_crossings(grid_curves(rows), rows) if len({r["system"] for r in rows}) >= 2 else None
+        glass = spin_glass_analysis(glasses[model], discard) if model in glasses else None
+        binder = binder_crossings(grid_curves(rows), rows) if len({r["system"] for r in rows}) >= 2 \
+            and glass is None else None
         plots = []
         if plots_dir is not None and rows:
             tc = binder["tc"] if binder else None
             plots = [str(p) for p in plot_observables(rows, Path(plots_dir) / model, tc)]
+            plots += [str(p) for p in plot_spin_glass(glass, Path(plots_dir) / model)] if glass else []
         for r in rows:
             r.pop("binder_jk")
         complete = bool(all(d for d, m in zip(done, models) if m == model))
         results.append({"file": f"{index} [{model}]", "complete": complete, "rows": rows,
-                        "binder": binder, "plots": plots})
+                        "binder": binder, "plots": plots, "spin_glass": glass,
+                        "kind": {"name": "spin glass (disorder averages over the instances: the table's rows "
+                                 "average the instances as seeds)", "caveat": None} if glass else None})
     return {"index": str(index), "tasks": len(models), "finished": int(done.sum()), "models": results}
 
 
@@ -123,4 +133,6 @@ def format_sweep(result: dict) -> str:
     for model in result["models"]:
         seeds = sorted({r["seeds"] for r in model["rows"]})
         lines += ["", f"seeds per point: {', '.join(map(str, seeds))}", format_report(model)]
+        if model.get("spin_glass"):
+            lines += format_spin_glass(model["spin_glass"])
     return "\n".join(lines)

@@ -1,6 +1,8 @@
 """Sweep configs (``kind = "sweep"``): a grid of models x sizes x temperatures
 x seeds, each point one run config validated by the run schema before any task
-runs (``physbreak schema sweep``)."""
+runs (``physbreak schema sweep``).  A disordered model (spin glass) runs one
+task per disorder instance instead (``grid.disorder_samples``), each with
+every temperature of the grid."""
 
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ class GridTable(Schema):
         min_length=1, max_length=256, description="linear sizes: L or [Lx, Ly, ...]")
     temperatures: list[Temperature] = Field(min_length=1, max_length=10_000, description="units of J/k_B")
     seeds: list[Seed] = Field([0], min_length=1, max_length=10_000)
+    disorder_samples: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        1, description="disorder instances per (model, size, seed) of a disordered model: one task each, "
+        "running every temperature of the grid (instance i draws its couplings with disorder_seed + i)")
 
 
 class SweepSchema(Schema):
@@ -52,6 +57,7 @@ class Task:
     temperature: float
     seed: int
     text: str  # the task's run config (TOML)
+    instance: int = -1  # disorder instance (disordered models; then ``temperature`` is the lowest of the task)
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,10 @@ def model_label(model: dict) -> str:
     return label
 
 
-def task_name(label: str, size, temperature: float, seed: int) -> str:
+def task_name(label: str, size, temperature: float, seed: int, instance: int = -1) -> str:
     size_tag = "x".join(f"{s:03d}" for s in np.atleast_1d(size))
+    if instance >= 0:
+        return f"{label}_L{size_tag}_d{instance:06d}_s{seed}"
     return f"{label}_L{size_tag}_T{float(temperature):.4f}_s{seed}"
 
 
@@ -89,19 +97,34 @@ def parse(text: str) -> SweepConfig:
     if len(set(labels)) != len(labels):
         raise ConfigError("grid.models", labels, "distinct models")
     tables = {"lattice": s.lattice.model_dump(exclude_unset=True), "sampler": s.sampler.model_dump(exclude_unset=True)}
+    disordered = [m.get("disorder", "none") != "none" for m in models]
+    if s.grid.disorder_samples > 1 and not any(disordered):
+        raise ConfigError("grid.disorder_samples", s.grid.disorder_samples,
+                          "1 unless a model of grid.models has disorder = 'pm' or 'gaussian'")
     tasks = []
-    for model, label in zip(models, labels):
+
+    def task(model, label, size, temps, seed, instance=-1):
+        run = {"device": s.device} if "device" in s.model_fields_set else {}
+        run.update(seed=seed, lattice=dict(tables["lattice"], sizes=[size]))
+        if "sampler" in s.model_fields_set:
+            run["sampler"] = tables["sampler"]
+        if instance >= 0:
+            model = dict(model, disorder_seed=int(model.get("disorder_seed", 0)) + instance)
+        run.update(model=model, temperatures={"values": temps})
+        where = f"instance {instance}" if instance >= 0 else f"T {temps[0]}"
+        validate(RunSchema, run, f"grid ({label}, size {size}, {where}, seed {seed}):")
+        tasks.append(Task(task_name(label, size, temps[0], seed, instance), dict(model), size, float(min(temps)),
+                          int(seed), to_toml(run), instance))
+
+    for model, label, dis in zip(models, labels, disordered):
         for size in s.grid.sizes:
-            for T in s.grid.temperatures:
-                for seed in s.grid.seeds:
-                    run = {"device": s.device} if "device" in s.model_fields_set else {}
-                    run.update(seed=seed, lattice=dict(tables["lattice"], sizes=[size]))
-                    if "sampler" in s.model_fields_set:
-                        run["sampler"] = tables["sampler"]
-                    run.update(model=model, temperatures={"values": [T]})
-                    validate(RunSchema, run, f"grid ({label}, size {size}, T {T}, seed {seed}):")
-                    tasks.append(Task(task_name(label, size, T, seed), dict(model), size, float(T), int(seed),
-                                      to_toml(run)))
+            for seed in s.grid.seeds:
+                if dis:  # every temperature in one task per instance: replica exchange, and an instance's curve
+                    for instance in range(s.grid.disorder_samples):
+                        task(model, label, size, sorted(s.grid.temperatures), seed, instance)
+                else:
+                    for T in s.grid.temperatures:
+                        task(model, label, size, [T], seed)
     if len({t.name for t in tasks}) != len(tasks):
         raise ConfigError("grid", "repeated points", "distinct sizes, temperatures and seeds")
     return SweepConfig(Path(s.output), tuple(tasks), s.retries, s.workers, s.grid.seeds[0], s.device, text)

@@ -15,6 +15,8 @@ Layout (schema version :data:`SCHEMA_VERSION`, see ``docs/hdf5-schema.md``)::
         helicity               (n_samples, n_chains, dim, 2)       O(n) on lattices: per axis a,
                                sum J (r.a)^2 (S_i.S_j)_xy and sum J (r.a) (S_i x S_j)_z, J
         vortex_density         (n_samples, n_chains)               XY, square/triangular; per site
+        overlap, overlap_k     (n_samples, n_pairs)                disordered Ising, replicas >= 2: q and
+                               |q(k_min)|^2 of replicas 2j, 2j+1 at each temperature
         work                   (n_samples, n_chains)               sweeps since last sample
         configuration          the state at the last checkpoint
         checkpoint/<name>      sampler state at the last checkpoint (RNG, step)
@@ -39,10 +41,11 @@ from physbreak.errors import CorruptFileError, InvalidValue, OutputBusyError, Ou
 
 SCHEMA_VERSION = 1
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "helicity",
-           "vortex_density", "work")
+           "vortex_density", "overlap", "overlap_k", "work")
 UNITS = {"temperature": "J/k_B", "energy": "J per spin", "magnetization": "per spin",
          "abs_magnetization": "per spin", "staggered_magnetization": "per spin",
          "helicity": "J (totals over bonds)", "vortex_density": "per site",
+         "overlap": "q = (1/N) sum_i s_i^a s_i^b per replica pair", "overlap_k": "|q(k_min)|^2 per replica pair",
          "work": "sweeps (n_sites single-spin updates) since the previous sample"}
 
 

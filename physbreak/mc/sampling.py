@@ -11,6 +11,7 @@ streams.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import torch
 
@@ -74,8 +75,71 @@ def run_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: i
     return (np.stack(rows) if measure else None), work
 
 
-def stream_shapes(model, n_chains: int) -> dict:
-    """The per-sample shape ``(n_chains, ...)`` of every stream :func:`streams` gives."""
+def overlap_pairs(temperature: np.ndarray, replica: np.ndarray) -> np.ndarray:
+    """``(P, 2)`` chain indices of the replica pairs whose overlap is measured:
+    replicas ``2j`` and ``2j + 1`` at each temperature (an odd last one unpaired)."""
+    pairs = []
+    for T in dict.fromkeys(np.asarray(temperature).tolist()):
+        chains = np.flatnonzero(temperature == T)
+        chains = chains[np.argsort(replica[chains], kind="stable")]
+        pairs += [(chains[k], chains[k + 1]) for k in range(0, len(chains) - 1, 2)]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def fourier_phases(lattice) -> np.ndarray:
+    """``(d, 2, N)``: ``cos`` and ``sin`` of ``k_a . r_i`` for the smallest nonzero
+    wave vector along each axis, ``k_a = 2 pi / L_a`` (periodic lattices; ``(0, 2, N)`` otherwise)."""
+    if not lattice.periodic or lattice.vectors is None:
+        return np.zeros((0, 2, lattice.n_sites))
+    recip = 2 * np.pi * np.linalg.inv(lattice.vectors).T  # rows b_a with a_i . b_j = 2 pi delta_ij
+    k = recip / np.asarray(lattice.size, dtype=float)[:, None]
+    phase = lattice.positions @ k.T  # (N, d)
+    return np.ascontiguousarray(np.stack([np.cos(phase.T), np.sin(phase.T)], 1))
+
+
+@numba.njit(parallel=True, cache=True)
+def _overlaps(s, pairs, phases, out):
+    N = s.shape[1]
+    for p in numba.prange(pairs.shape[0]):
+        a, b = pairs[p, 0], pairs[p, 1]
+        q = 0.0
+        for i in range(N):
+            q += np.float64(s[a, i] * s[b, i])
+        k2 = 0.0
+        for d in range(phases.shape[0]):
+            re, im = 0.0, 0.0
+            for i in range(N):
+                x = np.float64(s[a, i] * s[b, i])
+                re += x * phases[d, 0, i]
+                im += x * phases[d, 1, i]
+            k2 += re * re + im * im
+        out[p, 0] = q / N
+        out[p, 1] = k2 / max(phases.shape[0], 1) / (N * N)
+
+
+def overlaps(state: torch.Tensor, pairs: np.ndarray, phases: np.ndarray) -> np.ndarray:
+    """``(P, 2)``: the overlap ``q = (1/N) sum_i s_i^a s_i^b`` of each pair of Ising
+    chains and ``|q(k_min)|^2`` averaged over the axes of :func:`fourier_phases`."""
+    out = np.zeros((len(pairs), 2))
+    _overlaps(np.ascontiguousarray(state.cpu().numpy()), pairs, phases, out)
+    return out
+
+
+def run_overlap_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: int, pairs, phases):
+    """:func:`run_block` measuring the replica overlaps after every sample too:
+    ``(totals, work, overlaps (n_samples, P, 2))``."""
+    rows, works, qs = [], [], []
+    for _ in range(n_samples):
+        totals, work = run_block(sampler, state, 1, sweeps_per_sample)
+        rows.append(totals[0])
+        works.append(work[0])
+        qs.append(overlaps(state, pairs, phases))
+    return np.stack(rows), np.stack(works), np.stack(qs)
+
+
+def stream_shapes(model, n_chains: int, n_pairs: int = 0) -> dict:
+    """The per-sample shape ``(n_chains, ...)`` of every stream :func:`streams` gives
+    (``n_pairs``: replica pairs with measured overlaps)."""
     n = model.n_components
     shapes = {"energy": (n_chains,), "magnetization": (n_chains, n), "abs_magnetization": (n_chains,),
               "work": (n_chains,)}
@@ -86,17 +150,20 @@ def stream_shapes(model, n_chains: int) -> dict:
         shapes["helicity"] = (n_chains, tables["proj"].shape[2], 2)
     if tables is not None and tables["plaq"].shape[0]:
         shapes["vortex_density"] = (n_chains,)
+    if n_pairs:
+        shapes.update(overlap=(n_pairs,), overlap_k=(n_pairs,))
     return shapes
 
 
-def streams(model, totals: np.ndarray, work: np.ndarray) -> dict:
+def streams(model, totals: np.ndarray, work: np.ndarray, overlap: np.ndarray | None = None) -> dict:
     """The stored streams ``{name: (n_samples, C, ...)}`` float64 of a block:
     energy per spin, magnetisation per spin (vector and norm), staggered
     magnetisation per spin on bipartite lattices, work in sweeps; for O(n)
     models on lattices with a geometry the helicity sums ``(n_samples, C, d, 2)``
     (per axis: the twist's second and first energy derivative, totals in J) and
     for XY on square and triangular lattices the vortex density (vortices plus
-    antivortices per site)."""
+    antivortices per site); with ``overlap`` ``(n_samples, P, 2)`` (spin glasses)
+    the replica overlap ``q`` and ``|q(k_min)|^2`` per pair."""
     n, N = model.n_components, model.n_sites
     m = totals[..., 1:1 + n] / N
     out = {"energy": totals[..., 0] / N, "magnetization": m, "abs_magnetization": np.linalg.norm(m, axis=-1),
@@ -109,4 +176,6 @@ def streams(model, totals: np.ndarray, work: np.ndarray) -> dict:
         out["helicity"] = extra[..., :2 * d].reshape(extra.shape[:-1] + (d, 2))
     if extra.shape[-1] % 2:
         out["vortex_density"] = extra[..., -1] / N
+    if overlap is not None:
+        out.update(overlap=overlap[..., 0], overlap_k=overlap[..., 1])
     return out

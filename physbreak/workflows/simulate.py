@@ -24,9 +24,10 @@ from physbreak.io.claims import claim
 from physbreak.resources import check_memory, use_threads
 from physbreak.lattice import build
 from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled
-from physbreak.mc.sampling import run_block, stream_shapes, streams as sample_streams
+from physbreak.mc.sampling import (fourier_phases, overlap_pairs, run_block, run_overlap_block, stream_shapes,
+                                   streams as sample_streams)
 from physbreak.mc.replica_exchange import ReplicaExchange
-from physbreak.systems import SpinModel, make_model
+from physbreak.systems import Ising, SpinModel, make_model
 
 
 def system_name(size) -> str:
@@ -162,7 +163,10 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     s = cfg.sampler
     temps = np.repeat(np.asarray(cfg.temperatures), s.replicas)
     replica = np.tile(np.arange(s.replicas), len(cfg.temperatures))
-    streams = stream_shapes(model, len(temps))
+    pairs = overlap_pairs(temps, replica) if cfg.model.disorder != "none" and isinstance(model, Ising) else \
+        np.zeros((0, 2), np.int64)
+    phases = fourier_phases(model.lattice)
+    streams = stream_shapes(model, len(temps), len(pairs))
     group = writer.system(system_name(model.lattice.size), {
         "lattice": cfg.lattice.kind, "size": np.asarray(model.lattice.size), "n_sites": model.n_sites,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
@@ -208,7 +212,11 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     while done + sum(len(r["energy"]) for r in rows) < s.samples:
         pending = sum(len(r["energy"]) for r in rows)
         n = blocks.size(s.samples - done - pending)
-        rows.append(sample_streams(model, *run_block(sampler, state, n, s.sweeps_per_sample)))
+        if len(pairs):
+            rows.append(sample_streams(model, *run_overlap_block(sampler, state, n, s.sweeps_per_sample, pairs,
+                                                                 phases)))
+        else:
+            rows.append(sample_streams(model, *run_block(sampler, state, n, s.sweeps_per_sample)))
         blocks.done(n)
         bar.update(model.n_sites * s.sweeps_per_sample * n)
         if due() or done + pending + n == s.samples:
@@ -217,6 +225,7 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
             done += pending + n
             rows = []
             last_flush = time.monotonic()
+    group.attrs["lowest_energy"] = float(group["energy"][:done].min())  # per spin, over every sample
     writer.finish_system(group)
 
 

@@ -78,6 +78,7 @@ def write_index(cfg: SweepConfig) -> Path:
         f["size"] = np.array([str(t.size) for t in cfg.tasks], dtype=h5py.string_dtype())
         f["temperature"] = np.array([t.temperature for t in cfg.tasks])
         f["seed"] = np.array([t.seed for t in cfg.tasks])
+        f["instance"] = np.array([t.instance for t in cfg.tasks])
         f["complete"] = np.array(done)
         links = f.create_group("tasks")
         for n, ok in zip(names, done):
