@@ -121,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
                         "completion of TOML configs)")
     sc.add_argument("kind", help="run, perovskite, sweep, dataset, train, structures, decoding, classification, "
                     "colouring, or all")
+    sy = sub.add_parser("symmetry", help="symmetry-mode decomposition of a distortion PARENT -> CHILD (irreps, "
+                        "amplitudes, order-parameter directions, isotropy subgroups), or with --irrep the isotropy "
+                        "subgroups of one irrep of a crystal")
+    sy.add_argument("parent", help="the symmetric structure (any file ase.io reads)")
+    sy.add_argument("child", nargs="?", help="the distorted structure: the same atoms (a crystal may be a supercell)")
+    sy.add_argument("--irrep", help="an irrep label of the parent (e.g. R4+): list its directions' isotropy subgroups")
+    sy.add_argument("--supercell", type=int, nargs=3, default=(2, 2, 2), metavar="N",
+                    help="diagonal supercell for --irrep (default 2 2 2)")
+    sy.add_argument("--symprec", type=float, default=1e-3, help="spglib tolerance in A (default 1e-3)")
+    sy.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     d = sub.add_parser("demo", help="symmetry breaking demo: Neel states of antiferromagnets, "
                                      "every breaker strategy")
     d.add_argument("--steps", type=int, default=200, help="training steps per model (default 200)")
@@ -273,6 +283,13 @@ def main(argv=None) -> int:
                     return _valid(args.config, f"{len(cfg.lattice.sizes)} systems x {cfg.n_chains} chains")
                 out = simulate(cfg, out=args.out, resume=args.resume, progress=progress)
             print(f"wrote {out}")
+        elif args.command == "symmetry":
+            from physbreak.workflows.symmetry import format_symmetry, symmetry_report, write_json
+
+            result = symmetry_report(args.parent, args.child, args.irrep, tuple(args.supercell), args.symprec)
+            print(format_symmetry(result))
+            if args.json:
+                print(f"wrote {write_json(result, args.json)}")
         elif args.command == "schema":
             from physbreak.config import json_schema
 

@@ -57,7 +57,7 @@ def workers():
 def test_two_simulate_processes_on_one_output_exactly_one_writes(tmp_path, workers):
     config = tmp_path / "c.toml"
     config.write_text(CONFIG.format(samples=300, thermalization=200_000))  # long enough to overlap
-    for trial in range(20):
+    for trial in range(8):
         out = tmp_path / f"trial{trial}.h5"
         a = workers.apply_async(_simulate, (config, out, True))
         b = workers.apply_async(_simulate, (config, out, True))

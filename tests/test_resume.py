@@ -95,7 +95,8 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, name):
     assert not root["complete"]
     assert len(systems) == 2 and systems[1].streams["energy"].shape[0] < 1500
 
-    assert cli("simulate", str(cfg), "--out", str(killed)).returncode == 2  # no --resume: refused
+    if name == next(iter(CONFIGS)):  # no --resume: refused (the same code path for every kernel)
+        assert cli("simulate", str(cfg), "--out", str(killed)).returncode == 2
     assert cli("simulate", str(cfg), "--out", str(killed), "--resume", "--quiet").returncode == 0
     (ref_data, ref_attrs), (res_data, res_attrs) = all_datasets(reference), all_datasets(killed)
     assert ref_data.keys() == res_data.keys()

@@ -63,12 +63,28 @@ def analyze_perovskite(path, plots=None, threshold: float = 0.08, symprec: float
                 spread = np.std(vals, ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else 0.0
                 summary[f"{d} {key}"] = {"T": float(np.mean(vals)), "err": float(np.hypot(spread, step / 2)),
                                          "replicas": len(vals)}
+    phases = _representatives(rows)
+    cooling = next((r for r in range(temps.shape[1]) if direction[r] < 0), 0)
+    for ph in phases.values():  # the averaged 5-atom cell's symmetry modes against the cubic cell
+        k = int(np.flatnonzero(np.isclose(temps[:, cooling], ph["T"]))[0])
+        ph.update(_phase_modes(params, modes[k, cooling], mean_strain[k, cooling], symprec))
     result = {"file": str(path), "threshold": threshold, "symprec": symprec, "rows": rows,
-              "transitions": summary, "phases": _representatives(rows)}
+              "transitions": summary, "phases": phases}
     if plots:
         result["plots"] = _plot(Path(plots), temps, direction, p_sorted, strain.mean(2))
         result["structures"] = _write_structures(Path(plots), params, result["phases"], path)
     return result
+
+
+def _phase_modes(params, u, eta, symprec) -> dict:
+    """The irreps of Pm-3m in the averaged cell of mode ``u`` ``(3,)`` and strain ``eta``:
+    ``{"modes": [{"irrep", "pattern", "amplitude", "isotropy"}], "isotropy"}`` (modes above ``symprec`` A)."""
+    from physbreak.symmetry.crystal_modes import crystal_modes
+
+    dec = crystal_modes(cell_atoms(params, np.zeros(3)), cell_atoms(params, u, eta), 1e-3)
+    kept = [{"irrep": m.label, "pattern": m.pattern, "amplitude": round(m.amplitude, 5), "isotropy": m.isotropy}
+            for m in dec.modes if m.amplitude > symprec]
+    return {"modes": kept, "isotropy": dec.isotropy if kept else "Pm-3m"}
 
 
 def _write_structures(folder: Path, params, phases: dict, path) -> list[str]:
@@ -144,7 +160,9 @@ def format_perovskite(result: dict) -> str:
         lines.append(f"  {key}: {t['T']:.1f} +- {t['err']:.1f} K ({t['replicas']} replicas)")
     lines.append("averaged structure in the middle of each phase (cooling replicas):")
     for name, ph in result["phases"].items():
-        lines.append(f"  {name:>12} at {ph['T']:.0f} K: {', '.join(ph['space_groups'])}")
+        modes = "; ".join(f"{m['irrep']} {m['pattern']} ({m['amplitude']:.3f} A) -> {m['isotropy']}"
+                          for m in ph.get("modes", [])) or "no mode above symprec"
+        lines.append(f"  {name:>12} at {ph['T']:.0f} K: {', '.join(ph['space_groups'])}; irreps of Pm-3m: {modes}")
     for p in result.get("plots", []):
         lines.append(f"plot: {p}")
     for p in result.get("structures", []):

@@ -56,14 +56,14 @@ def irreducible_subspaces(D: np.ndarray, seed: int = 0, attempts: int = 8) -> li
     rng = np.random.default_rng(seed)
     for _ in range(attempts):
         H = rng.standard_normal((n, n))
-        M = np.einsum("gij,jk,glk->il", D, H + H.T, D) / G
+        M = (D @ (H + H.T) @ D.transpose(0, 2, 1)).sum(0) / G
         values, vectors = np.linalg.eigh(0.5 * (M + M.T))
         scale = max(float(np.abs(values).max()), 1.0)
         cuts = np.flatnonzero(np.diff(values) > 1e-7 * scale) + 1
         out = []
         for block in np.split(np.arange(n), cuts):
             V = vectors[:, block]
-            chars = np.einsum("ia,gij,ja->g", V, D, V)
+            chars = np.einsum("ia,gia->g", V, D @ V)
             out.append(Subspace(V, chars))
         if all(round(float(s.characters @ s.characters) / G) in (1, 2) for s in out):
             return out
@@ -131,9 +131,11 @@ class Geometry:
     dihedral2: list | None  # D2-like: the C2 about z, y, x
 
 
-def geometry(mats: np.ndarray, perms: np.ndarray | None = None, positions=None, numbers=None) -> Geometry:
-    """:class:`Geometry` of a point group ``(G, 3, 3)``; ``perms``, ``positions`` and
-    ``numbers`` (the molecule) choose C2' / sigma_v when two classes qualify."""
+def geometry(mats: np.ndarray, perms: np.ndarray | None = None, positions=None, numbers=None,
+             axes=None) -> Geometry:
+    """:class:`Geometry` of a point group ``(G, 3, 3)``; when two classes qualify as
+    C2' / sigma_v, ``axes`` (unit vectors: a crystal's cell axes) choose the class
+    along them, else ``perms``, ``positions`` and ``numbers`` (a molecule) by bonds and atoms."""
     det = np.array([round(float(np.linalg.det(m))) for m in mats])
     orders = np.array([_order(m) for m in mats])
     proper = np.flatnonzero((det > 0) & (orders > 1))
@@ -168,14 +170,22 @@ def geometry(mats: np.ndarray, perms: np.ndarray | None = None, positions=None, 
         c2p = [i for i in proper if orders[i] == 2 and abs(_axis(mats[i]) @ axis) < 1e-5]
         pool = c2p or vertical_candidates or []
         if pool:
-            secondary = _secondary(mats, pool, perms, positions, numbers)
+            secondary = _secondary(mats, pool, perms, positions, numbers, axes)
     return Geometry(n, axis, rotation, inversion, horizontal, secondary, False, None, None)
 
 
-def _secondary(mats, pool, perms, positions, numbers) -> int:
-    """The C2' (sigma_v) representative: of the classes in ``pool``, the one whose
-    operation swaps the ends of the most bonds, then fixes the most atoms."""
-    groups = [c for c in classes(mats) if c[0] in pool]
+def _secondary(mats, pool, perms, positions, numbers, axes=None) -> int:
+    """The C2' (sigma_v) representative: of the classes in ``pool``, the one along
+    ``axes``, else the one whose operation swaps the ends of the most bonds, then
+    fixes the most atoms."""
+    groups = [[i for i in c if i in pool] for c in classes(mats)]
+    groups = [g for g in groups if g]
+    if len(groups) > 1 and axes is not None:
+        def along(i):
+            R = mats[i]
+            a = _axis(R) if np.linalg.det(R) > 0 else _axis(-R)  # the C2 axis or the mirror normal
+            return max(abs(float(a @ e)) for e in axes)
+        return int(max((g for g in groups), key=lambda g: along(g[0]))[0])
     if len(groups) == 1 or perms is None:
         return int(groups[0][0])
     x = np.asarray(positions, float)

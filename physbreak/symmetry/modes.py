@@ -94,7 +94,12 @@ def molecule_modes(parent, child, tol: float = 0.01) -> Decomposition:
         isotropy = sym.name if fixed.all() else identify(mats[fixed])
         modes.append(Mode(mulliken(comp.characters, dim, geo, linear), dim, amplitude, isotropy, part.reshape(-1, 3)))
     modes.sort(key=lambda m: -m.amplitude)
-    child_group = identify(mats[[np.allclose(Dg @ u, u, atol=1e-6 * max(np.linalg.norm(u), 1.0)) for Dg in D]])
+    kept = [np.allclose(Dg @ u, u, atol=1e-6 * max(np.linalg.norm(u), 1.0)) for Dg in D]
+    child_group = identify(mats[kept])
+    own = molecule_point_group(child.positions, child.numbers, tol).group.order
+    if own > sum(kept):
+        raise SymmetryError(f"child: its point group ({own} operations) is not a subgroup of the parent's "
+                            f"{sym.name} as distorted ({sum(kept)}): the child is not a distortion of this parent")
     return Decomposition(sym.name, child_group, modes, float(np.linalg.norm(u)))
 
 
