@@ -157,3 +157,24 @@ def test_batio3_ground_states_are_gamma4_minus(directions, pattern, group):
     report = _phase_modes(params, variants[0], eta, 0.03)
     assert [(m["irrep"], m["pattern"], m["isotropy"]) for m in report["modes"]] == [("GM4-", pattern, group)]
     assert report["isotropy"] == group
+
+
+@pytest.mark.parametrize("k", [(0, 0, 0), (0, 0.5, 0), (0.5, 0.5, 0), (0.5, 0.5, 0.5)])
+def test_small_irreps_match_spgrep(k):
+    """Each irrep found at the first arm of a star has the characters of exactly
+    one of spgrep's small irreps of Pm-3m at that k (spgrep builds them
+    independently, from the little group)."""
+    spgrep = pytest.importorskip("spgrep")
+    from physbreak.symmetry.crystal_modes import mode_space
+
+    space = mode_space(PARENT, np.eye(3, dtype=int) * 2)
+    irreps, rots, _, mapping = spgrep.get_spacegroup_irreps(np.asarray(PARENT.cell), PARENT.get_scaled_positions(),
+                                                            PARENT.numbers, list(k))
+    theirs = [np.real([np.trace(m) for m in ir]) for ir in irreps]
+    n_cells = len(space.cells)
+    found = [ir for ir in space.irreps if np.allclose(ir.arms[0], k)]
+    assert found
+    for ir in found:
+        idx = [next(j for j, mj in enumerate(mapping) if np.array_equal(rots[mj], space.sym.rotations[i // n_cells]))
+               for i in ir.little]
+        assert sum(np.allclose(c[idx], ir.chars, atol=1e-6) for c in theirs) == 1, ir.label
