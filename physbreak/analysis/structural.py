@@ -81,7 +81,7 @@ def _phase_modes(params, u, eta, symprec) -> dict:
     ``{"modes": [{"irrep", "pattern", "amplitude", "isotropy"}], "isotropy"}`` (modes above ``symprec`` A)."""
     from physbreak.symmetry.crystal_modes import crystal_modes
 
-    dec = crystal_modes(cell_atoms(params, np.zeros(3)), cell_atoms(params, u, eta), 1e-3)
+    dec = crystal_modes(cell_atoms(params, np.zeros(3)), cell_atoms(params, u, eta), symprec)
     kept = [{"irrep": m.label, "pattern": m.pattern, "amplitude": round(m.amplitude, 5), "isotropy": m.isotropy}
             for m in dec.modes if m.amplitude > symprec]
     return {"modes": kept, "isotropy": dec.isotropy if kept else "Pm-3m"}

@@ -156,15 +156,17 @@ def _label(k_arm, chars, little_mats, cubic_perovskite, axes) -> str:
     return f"k={tuple(float(v) for v in k_arm)} {name}"
 
 
-def _pattern(values) -> str:
+def _pattern(values, tol: float = 0.0) -> str:
+    """``(a,a,0)``-style pattern of direction components: below ``max(5 % of the
+    largest, tol)`` is 0, within ``max(3 %, tol)`` of each other is equal."""
     mags = np.abs(np.asarray(values, float))
     top = mags.max() if mags.size else 0.0
     groups = []  # [magnitude, positions]
     for i, m in enumerate(mags):
-        if m < 0.05 * top:
+        if m < max(0.05 * top, tol):
             continue
         for g in groups:
-            if abs(g[0] - m) < 0.03 * top:
+            if abs(g[0] - m) < max(0.03 * top, tol):
                 g[1].append(i)
                 break
         else:
@@ -306,9 +308,15 @@ class ModeSpace:
         """``(N, 3)``: the first copy's displacements along ``direction`` (canonical coordinates)."""
         return (self._frame(irrep, irrep.copies[0]) @ np.asarray(direction, float)).reshape(-1, 3)
 
-    def isotropy(self, w) -> str:
-        """spglib's space group of the ideal supercell displaced along ``w`` ``(N, 3)``."""
-        return _isotropy(self.metric, self.frac, self.numbers, np.asarray(w).reshape(-1, 3), self.symprec)
+    def isotropy(self, w, scaled: bool = True) -> str:
+        """spglib's space group of the ideal supercell displaced along ``w`` ``(N, 3)``:
+        scaled by :func:`probe` (exact patterns), or as given when its largest atomic
+        displacement exceeds 2 symprec (measured ones: noise below symprec is ignored as
+        spglib ignores it in the child)."""
+        w = np.asarray(w).reshape(-1, 3)
+        if not scaled and np.linalg.norm(w, axis=1).max() > 2 * self.symprec:
+            return _space_group(self.metric, self.frac + w @ np.linalg.inv(self.metric), self.numbers, self.symprec)
+        return _isotropy(self.metric, self.frac, self.numbers, w, self.symprec)
 
     def irrep(self, label: str) -> Irrep:
         found = [r for r in self.irreps if r.label == label]
@@ -377,13 +385,14 @@ def crystal_modes(parent, child, symprec: float = 1e-3) -> CrystalDecomposition:
         w = irrep.basis @ (irrep.basis.T @ x)
         direction = space.direction(irrep, w)
         modes.append(CrystalMode(irrep.label, [a.tolist() for a in irrep.arms], irrep.dim, amp, direction,
-                                 _pattern(direction), space.isotropy(w)))
+                                 _pattern(direction, symprec), space.isotropy(w, scaled=False)))
     modes.sort(key=lambda m: -m.amplitude)
     child_group = _space_group(np.asarray(child.cell), child.get_scaled_positions(), child.numbers, symprec)
     _check_subgroup(child, space, u, child_group, symprec)
     return CrystalDecomposition(space.sym.international, child_group, S.tolist(), modes,
-                                _strain(P, S, np.asarray(child.cell), space.sym, space.cubic),
-                                float(np.linalg.norm(x)), space.isotropy(u) if top > 0 else space.sym.international)
+                                _strain(P, S, np.asarray(child.cell), space.sym, space.cubic), float(np.linalg.norm(x)),
+                                _space_group(space.metric, space.frac + u @ np.linalg.inv(space.metric),
+                                             space.numbers, symprec))
 
 
 DIRECTIONS = {3: {"(a,0,0)": (1, 0, 0), "(a,a,0)": (1, 1, 0), "(a,a,a)": (1, 1, 1), "(a,b,0)": (1, 0.6, 0),
@@ -418,15 +427,12 @@ def _orth(M: np.ndarray) -> np.ndarray:
 
 def _check_subgroup(child, space, u, child_group, symprec):
     """The child's symmetry must be that of its distortion of the parent (a subgroup
-    of the parent's): more operations than the distortion keeps means a different parent."""
-    from ase import Atoms
-
+    of the parent's): the parent's operations (times the supercell translations)
+    that fix ``u`` within ``symprec`` against the child's own operations in the same cell."""
     from physbreak.symmetry.structures import crystal_space_group
 
-    scale = 0.05 / max(np.linalg.norm(u, axis=1).max(), 1e-12) if np.any(u) else 0.0
-    ideal = Atoms(numbers=space.numbers, scaled_positions=space.frac + (u * scale) @ np.linalg.inv(space.metric),
-                  cell=space.metric, pbc=True)
-    kept = len(crystal_space_group(ideal, symprec).rotations)
+    moved = (space.D @ u.ravel()).reshape(len(space.D), -1, 3) - u[None]
+    kept = int(np.sum(np.linalg.norm(moved, axis=-1).max(-1) < symprec))
     found = len(crystal_space_group(child, symprec).rotations)
     if found > kept:
         raise SymmetryError(f"child: its space group {child_group} ({found} operations in its cell) is not a subgroup "
@@ -434,9 +440,16 @@ def _check_subgroup(child, space, u, child_group, symprec):
                             "distortion of this parent (another parent, or another setting)")
 
 
+def probe(symprec: float) -> float:
+    """The largest atomic displacement (A) a pattern is scaled to before spglib
+    names its group: well above ``symprec``, so components below the tolerance
+    in the pattern stay below it."""
+    return max(0.05, 10.0 * symprec)
+
+
 def _isotropy(metric, frac, numbers, w, symprec) -> str:
-    """spglib's space group of the ideal supercell displaced along ``w`` alone (scaled to 0.05 A at most)."""
-    scale = 0.05 / max(np.linalg.norm(w, axis=1).max(), 1e-12)
+    """spglib's space group of the ideal supercell displaced along ``w`` alone (scaled by :func:`probe`)."""
+    scale = probe(symprec) / max(np.linalg.norm(w, axis=1).max(), 1e-12)
     moved = frac + (w * scale) @ np.linalg.inv(metric)
     return _space_group(metric, moved, numbers, symprec)
 
