@@ -152,7 +152,7 @@ replicas = 1
 high = 320.0
 low = 200.0
 step = 20.0
-equilibration_steps = 1000
+equilibration_steps = 400
 samples = 20
 sample_every = 20
 """

@@ -79,30 +79,30 @@ def test_disorder_average_formulas():
 
 
 def test_edwards_anderson_sweep_end_to_end(tmp_path):
-    """A small 3D +-J study through the sweep machinery: 20 instances of L = 4
+    """A small 3D +-J study through the sweep machinery: 12 instances of L = 4
     and 6, tempering with two replicas; analyze reports chi_SG, g and xi_L / L
     per size with errors, crossings, and each instance's lowest energy."""
     import subprocess
     import sys
 
+    from conftest import run_cli
+
     cfg = tmp_path / "sweep.toml"
     cfg.write_text(f'kind = "sweep"\noutput = "{tmp_path / "out"}"\nworkers = 2\n[lattice]\nkind = "cubic"\n'
                    '[sampler]\nalgorithm = "tempering"\nthermalization = 300\nsamples = 300\nreplicas = 2\n'
                    '[grid]\nmodels = [{kind = "ising", disorder = "pm"}]\nsizes = [4, 6]\n'
-                   'temperatures = [0.9, 1.1, 1.3, 1.6, 2.0]\nseeds = [1]\ndisorder_samples = 20\n')
+                   'temperatures = [0.9, 1.1, 1.3, 1.6, 2.0]\nseeds = [1]\ndisorder_samples = 12\n')
     r = subprocess.run([sys.executable, "-m", "physbreak.cli", "sweep", str(cfg)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([sys.executable, "-m", "physbreak.cli", "analyze", str(tmp_path / "out" / "index.h5"),
-                        "--json", "--no-plots"], capture_output=True, text=True)
+    r = run_cli("analyze", tmp_path / "out" / "index.h5", "--json", "--no-plots")
     assert r.returncode == 0, r.stderr
     (model,) = json.loads(r.stdout)["models"]
     glass = model["spin_glass"]
-    assert [a["n_instances"] for a in glass["sizes"]] == [20, 20]
+    assert [a["n_instances"] for a in glass["sizes"]] == [12, 12]
     for a in glass["sizes"]:
-        assert len(a["lowest_energy"]) == 20 and all(-3.0 <= e < -1.0 for e in a["lowest_energy"])
+        assert len(a["lowest_energy"]) == 12 and all(-3.0 <= e < -1.0 for e in a["lowest_energy"])
         assert a["xi_over_L"][0] > a["xi_over_L"][-1] and all(e > 0 for e in a["chi_sg_err"])
         assert a["chi_sg"][0] > a["chi_sg"][-1]
     assert len(glass["xi_crossings"]) == 1 and model["binder"] is None
-    text = subprocess.run([sys.executable, "-m", "physbreak.cli", "analyze", str(tmp_path / "out" / "index.h5"),
-                           "--no-plots"], capture_output=True, text=True).stdout
+    text = run_cli("analyze", tmp_path / "out" / "index.h5", "--no-plots").stdout
     assert "xi_L / L crossing 4x4x4 / 6x6x6" in text and "lowest energy per spin found" in text
