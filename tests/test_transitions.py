@@ -35,8 +35,9 @@ def test_potts10_is_first_order_with_the_latent_heat(tmp_path):
     assert t["kind"] == "first order", t
     largest = t["evidence"][-1]
     assert "double-peaked" in largest
-    heat = float(largest.split("latent heat ")[1].split()[0])
+    heat, err = (float(x) for x in largest.split("latent heat ")[1].split()[:3:2])
     assert heat == pytest.approx(potts_2d_latent_heat(10), rel=0.15)
+    assert 0 < err < 0.05 * heat  # jackknife error over the blocks of every run
 
 
 def test_potts3_is_continuous(tmp_path):

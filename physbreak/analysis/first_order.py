@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from physbreak.analysis.reweighting import Reweighting
+from physbreak.analysis.stats import jackknife_error
 
 MIN_BARRIER = 0.5  # ln(peak / dip) of the largest size for "first order"
 MIN_DIP = 0.1  # ln(peak / dip) for two maxima to count as a double peak at all
@@ -34,9 +35,9 @@ MIN_SEPARATION = 4  # bins between the two maxima, at least
 BINS = 60
 
 
-def _histogram(rw: Reweighting, beta: float, edges: np.ndarray, n: int) -> np.ndarray:
-    """Reweighted density of the energy per spin at ``beta`` on ``edges``."""
-    E, p = rw.energy_distribution(beta)
+def _histogram(rw: Reweighting, beta: float, edges: np.ndarray, n: int, keep=None, log_z=None) -> np.ndarray:
+    """Reweighted density of the energy per spin at ``beta`` on ``edges`` (of a jackknife sample)."""
+    E, p = rw.energy_distribution(beta, keep, log_z)
     hist, _ = np.histogram(E / n, edges, weights=p)
     return hist / (hist.sum() * np.diff(edges))
 
@@ -71,9 +72,11 @@ def histogram_analysis(runs: list[dict], betas, n_sites: int, points: int = 101)
         runs: per chain ``{"E": total energies (n,)}``; betas: ``(n_chains,)``.
 
     Returns:
-        ``{"double_peak", "beta", "latent_heat", "barrier", "edges", "histogram",
-        "v_min", "v_min_beta"}``; ``beta`` is the equal-weight point (else the
-        specific-heat maximum), ``histogram`` the density there.
+        ``{"double_peak", "beta", "latent_heat", "latent_heat_err", "barrier", "edges",
+        "histogram", "v_min", "v_min_beta"}``; ``beta`` is the equal-weight point (else
+        the specific-heat maximum), ``histogram`` the density there; the latent heat's
+        error is jackknife over the blocks of every run (each re-solved), None when a
+        jackknife sample loses the double peak.
     """
     betas = np.asarray(betas, dtype=np.float64)
     rw = Reweighting([{"E": r["E"], "E2": r["E"] ** 2, "E4": r["E"] ** 4} for r in runs], betas)
@@ -85,10 +88,11 @@ def histogram_analysis(runs: list[dict], betas, n_sites: int, points: int = 101)
     levels = np.unique(e_all)
     edges = np.linspace(e_all.min(), e_all.max(), min(BINS, max(len(levels), 2)) + 1)
     out = {"v_min": float(v.min()), "v_min_beta": float(grid[np.argmin(v)]), "double_peak": False,
-           "beta": float(grid[np.argmax(heat)]), "latent_heat": None, "barrier": None, "edges": edges}
+           "beta": float(grid[np.argmax(heat)]), "latent_heat": None, "latent_heat_err": None, "barrier": None,
+           "edges": edges}
 
-    def split(beta):  # weight below the dip minus weight above, and the peaks
-        h = _histogram(rw, beta, edges, n_sites)
+    def split(beta, keep=None, log_z=None):  # weight below the dip minus weight above, and the peaks
+        h = _histogram(rw, beta, edges, n_sites, keep, log_z)
         peaks = _two_peaks(h)
         if peaks is None:
             return None, h, None
@@ -96,30 +100,46 @@ def histogram_analysis(runs: list[dict], betas, n_sites: int, points: int = 101)
         width = np.diff(edges)
         return (h[:dip] * width[:dip]).sum() - (h[dip:] * width[dip:]).sum(), h, peaks
 
+    def equal_weight(lo, hi, flo, keep=None, log_z=None):
+        """Bisection of the equal-weight beta in ``[lo, hi]``: ``(beta, peaks)`` (peaks None if lost)."""
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            d = split(mid, keep, log_z)[0]
+            if d is None:
+                break
+            lo, hi, flo = (mid, hi, d) if np.sign(d) == np.sign(flo) else (lo, mid, flo)
+        beta = 0.5 * (lo + hi)
+        return beta, split(beta, keep, log_z)[2]
+
+    centres = 0.5 * (edges[:-1] + edges[1:])
     found = [(b, *split(b)) for b in grid]
     double = [f for f in found if f[1] is not None]
     if double:
         diffs = np.array([f[1] for f in double])
         bs = np.array([f[0] for f in double])
         change = np.flatnonzero(np.sign(diffs[:-1]) != np.sign(diffs[1:]))
-        if change.size:  # refine the equal-weight beta by bisection between grid points
+        peaks = None  # two maxima whose weights never balance inside the range: no equal-weight point
+        if change.size:
             lo, hi = bs[change[0]], bs[change[0] + 1]
-            flo = diffs[change[0]]
-            for _ in range(40):
-                mid = 0.5 * (lo + hi)
-                d = split(mid)[0]
-                if d is None:
-                    break
-                lo, hi, flo = (mid, hi, d) if np.sign(d) == np.sign(flo) else (lo, mid, flo)
-            beta = 0.5 * (lo + hi)
-            _, h, peaks = split(beta)
-        else:  # two maxima, but their weights never balance inside the range: no equal-weight point
-            peaks = None
+            beta, peaks = equal_weight(lo, hi, diffs[change[0]])
         if peaks is not None:
             a, dip, b, s = peaks
-            centres = 0.5 * (edges[:-1] + edges[1:])
-            out.update(double_peak=True, beta=float(beta),
-                       latent_heat=_vertex(centres, s, b) - _vertex(centres, s, a),
+            latent = _vertex(centres, s, b) - _vertex(centres, s, a)
+            samples = []  # jackknife: each block left out, ln Z re-solved, the equal-weight point found again
+            step = 4 * (grid[1] - grid[0])
+            lo, hi = max(beta - step, grid[0]), min(beta + step, grid[-1])
+            for keep, log_z in rw.jackknife_samples():
+                f_lo, f_hi = split(lo, keep, log_z)[0], split(hi, keep, log_z)[0]
+                if f_lo is None or f_hi is None or np.sign(f_lo) == np.sign(f_hi):
+                    samples = None
+                    break
+                _, pk = equal_weight(lo, hi, f_lo, keep, log_z)
+                if pk is None:
+                    samples = None
+                    break
+                samples.append(_vertex(centres, pk[3], pk[2]) - _vertex(centres, pk[3], pk[0]))
+            out.update(double_peak=True, beta=float(beta), latent_heat=latent,
+                       latent_heat_err=None if samples is None else jackknife_error(np.array(samples)),
                        barrier=float(np.log(min(s[a], s[b]) / max(s[dip], 1e-300))))
     out["histogram"] = _histogram(rw, out["beta"], edges, n_sites)
     return out
@@ -145,8 +165,9 @@ def classify(per_size: dict, dim: int) -> dict:
         r = per_size[L]
         line = f"L = {L:g}: V_min = {r['v_min']:.5f} (2/3 - V_min = {2 / 3 - r['v_min']:.2e})"
         if r["double_peak"]:
+            err = "" if r.get("latent_heat_err") is None else f" +- {r['latent_heat_err']:.4f}"
             line += (f"; double-peaked energy histogram, equal weight at T = {1 / r['beta']:.5f}, latent heat "
-                     f"{r['latent_heat']:.4f} per spin, barrier ln(P_max/P_min) = {r['barrier']:.2f}")
+                     f"{r['latent_heat']:.4f}{err} per spin, barrier ln(P_max/P_min) = {r['barrier']:.2f}")
         else:
             line += "; single-peaked energy histogram throughout the sampled range"
         evidence.append(line)

@@ -175,12 +175,18 @@ class Reweighting:
             log_partition[lo:lo + CHUNK] = np.log(norm) + top[:, 0]
         return {**{k: out[:, i] for i, k in enumerate(self.names)}, "log_Z": log_partition}
 
-    def energy_distribution(self, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    def energy_distribution(self, beta: float, keep=None, log_z=None) -> tuple[np.ndarray, np.ndarray]:
         """The distinct sampled total energies ``(U,)`` and their probability at
-        ``beta`` ``(U,)`` (sums to 1): the reweighted energy histogram."""
-        reduced = self._reduce(np.ones(len(self.run), bool))
+        ``beta`` ``(U,)`` (sums to 1): the reweighted energy histogram (of the
+        ``keep`` samples with their ``log_z``, for a jackknife sample)."""
+        if keep is None:
+            reduced = self._reduce(np.ones(len(self.run), bool))
+            log_den = self._full_log_denominator()
+        else:
+            reduced = self._reduce(keep)
+            log_den = self._log_denominator(reduced, log_z)
         E, mult = reduced[0], reduced[1]
-        log_w = -float(beta) * E - self._full_log_denominator()
+        log_w = -float(beta) * E - log_den
         p = np.exp(log_w - log_w.max()) * mult
         return E, p / p.sum()
 
@@ -195,16 +201,19 @@ class Reweighting:
             out.append(1.0 / np.sum(p**2 / mult))  # p = mult w / sum(mult w)
         return np.array(out)
 
-    def jackknife(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
-        """``fn(averages)`` and its leave-one-block-out values ``(n_blocks, ...)``,
-        the ``ln Z_k`` re-solved for each."""
-        value = fn(self.averages(beta))
-        jk = []
+    def jackknife_samples(self):
+        """``(keep mask, ln Z_k)`` of each leave-one-block-out sample (solved once, shared)."""
         for b in range(self.n_blocks):
             keep = self.block != b
             if b not in self._solved:
                 self._solved[b] = self._solve(keep, self.log_z)
-            jk.append(fn(self.averages(beta, keep, self._solved[b])))
+            yield keep, self._solved[b]
+
+    def jackknife(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
+        """``fn(averages)`` and its leave-one-block-out values ``(n_blocks, ...)``,
+        the ``ln Z_k`` re-solved for each."""
+        value = fn(self.averages(beta))
+        jk = [fn(self.averages(beta, keep, log_z)) for keep, log_z in self.jackknife_samples()]
         return value, np.array(jk)
 
     def estimate(self, fn, beta) -> tuple[np.ndarray, np.ndarray]:
