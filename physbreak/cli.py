@@ -88,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="fit peak heights as A L^x (1 + c L^-W): the leading correction to scaling with "
                         "exponent W (e.g. 0.83 for 3D Ising; needs >= 4 sizes)")
     a.add_argument("--order", default="auto", choices=("auto", "magnetization", "staggered"),
-                   help="order parameter (default: staggered for antiferromagnets)")
+                   help="order parameter (default auto: the dominant irrep of the lattice's space group for runs "
+                        "stored with sampler.modes = true, else the staggered magnetisation for antiferromagnets)")
     _run_arguments(sub.add_parser("groundstates", help="generate a dataset of Ising ground-state problems"),
                    "TOML dataset config")
     t = sub.add_parser("train", help="train symmetry-breaking predictors (spin ground states, structures, "

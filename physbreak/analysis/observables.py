@@ -26,10 +26,16 @@ N_GROUPS = 20  # jackknife groups, shared by every (system, temperature)
 def order_parameter(system: SystemData, which: str = "auto") -> np.ndarray:
     """Order-parameter vectors ``(n_samples, n_chains, n_components)``.
 
-    ``which``: ``"magnetization"``, ``"staggered"`` or ``"auto"`` (staggered when the
-    stored config is antiferromagnetic on a bipartite lattice).
+    ``which``: ``"magnetization"``, ``"staggered"`` or ``"auto"``: for runs stored with
+    ``sampler.modes = true``, the dominant irrep's order parameter
+    (:func:`~physbreak.analysis.order_modes.order_vectors`); otherwise staggered when
+    the stored config is antiferromagnetic on a bipartite lattice.
     """
     afm = bool(system.attrs.get("antiferromagnetic", False))
+    if which == "auto" and "modes" in system.streams:
+        from physbreak.analysis.order_modes import order_vectors
+
+        return order_vectors(system)
     if which == "auto":
         which = "staggered" if afm else "magnetization"
     if which not in ("magnetization", "staggered"):

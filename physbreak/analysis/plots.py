@@ -156,3 +156,41 @@ def plot_spin_glass(result: dict, outdir) -> list[Path]:
         fig.savefig(path, dpi=120)
         paths.append(path)
     return paths
+
+
+def plot_structure_factor(orders: list[dict], outdir) -> Path:
+    """``S(k) / N`` of each 2D system's coldest configurations over the Brillouin
+    zone (the torus's k-grid, repeated over the neighbouring zones, Cartesian k),
+    the high-symmetry points marked, into ``structure_factor.png``."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    shown = [o for o in orders if o.get("_grid") and len(o["_grid"]["k"][0]) == 2]
+    fig = Figure(figsize=(3.6 * max(1, len(shown)), 3.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    for i, o in enumerate(shown):
+        g = o["_grid"]
+        recip = 2 * np.pi * np.linalg.inv(g["vectors"]).T
+        shifts = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)])
+        k = (np.asarray(g["k"])[None] + shifts[:, None]).reshape(-1, 2) @ recip
+        S = np.tile(np.asarray(g["S"]) / g["n_sites"], len(shifts))
+        reach = 1.25 * max(np.linalg.norm(np.asarray(a) @ recip) for arms in g["points"].values() for a in arms)
+        keep = np.abs(k).max(1) <= reach
+        k, S = k[keep], S[keep]
+        ax = fig.add_subplot(1, len(shown), i + 1)
+        sc = ax.scatter(k[:, 0], k[:, 1], c=S, s=max(4.0, 600.0 / np.sqrt(len(g["S"]))), marker="s", cmap="viridis")
+        for name, arms in g["points"].items():
+            for arm in arms:
+                c = np.asarray(arm) @ recip
+                ax.annotate(name.replace("GM", r"$\Gamma$"), c, color="w", fontsize=7, ha="center")
+        ax.set_aspect("equal")
+        ax.set_xlim(-reach, reach)
+        ax.set_ylim(-reach, reach)
+        ax.set_title(f"{o['system']}, T = {o['rows'][0]['temperature']:.3g}", fontsize=8)
+        ax.set_xlabel("$k_x$")
+        ax.set_ylabel("$k_y$")
+        fig.colorbar(sc, ax=ax, label="$S(k) / N$", shrink=0.8)
+    path = plot_folder(outdir) / "structure_factor.png"
+    fig.savefig(path, dpi=120)
+    return path

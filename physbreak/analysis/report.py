@@ -11,7 +11,9 @@ from physbreak.analysis.free_energy import MAX_ANCHOR, entropy
 from physbreak.analysis.fss import linear_size
 from physbreak.analysis.kt import has_helicity, helicity_rows, kt_analysis
 from physbreak.analysis.observables import thermodynamics
-from physbreak.analysis.plots import plot_entropy, plot_helicity, plot_histograms, plot_observables
+from physbreak.analysis.order_modes import order_analysis
+from physbreak.analysis.plots import (plot_entropy, plot_helicity, plot_histograms, plot_observables,
+                                     plot_structure_factor)
 from physbreak.errors import InvalidValue
 from physbreak.io import read_run
 
@@ -57,7 +59,9 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
     histograms = {linear_size(s): histogram_analysis(energy_runs(s, discard), 1.0 / s.temperature, s.n_sites)
                   for s in several}
     transition = classify(histograms, len(systems[0].attrs["size"])) if histograms else None
-    kind = transition_kind(systems[0], root)
+    orders = [order_analysis(s, discard) for s in systems] \
+        if order == "auto" and systems and all("modes" in s.streams for s in systems) else None
+    kind = transition_kind(systems[0], root, orders[-1]["order_parameter"] if orders else None)
     if transition and kind["name"].startswith("Kosterlitz"):  # smooth energy histograms, but not "continuous"
         transition = {"kind": "Kosterlitz-Thouless (infinite order: no latent heat, no power-law divergence of "
                       "the specific heat; located by the helicity modulus)", "evidence": transition["evidence"]}
@@ -71,15 +75,18 @@ def analyze_run(path, plots_dir=None, discard: int = 0, order: str = "auto") -> 
     plots = []
     if plots_dir is not None and rows:
         plots = [str(p) for p in plot_observables(rows, plots_dir, binder["tc"] if binder else None)]
+        plots += [str(plot_structure_factor(orders, plots_dir))] if orders and any(o["_grid"] for o in orders) else []
         plots += [str(plot_histograms(histograms, plots_dir))] if histograms else []
         plots += [str(plot_entropy(entropies, plots_dir))] if entropies else []
         plots += [str(plot_helicity(kt, plots_dir))] if kt else []
+    for o in orders or []:
+        o.pop("_grid")
     for r in rows:
         r.pop("binder_jk")
     return {"file": str(path), "complete": bool(root.get("complete", False)), "rows": rows,
             "kind": kind, "binder": binder, "kt": None if kt is None else {k: v for k, v in kt.items() if k != "curves"},
             "transition": transition, "entropy": {k: _entropy_summary(v) for k, v in entropies.items()},
-            "entropy_unanchored": unanchored,
+            "entropy_unanchored": unanchored, "order": orders,
             "plots": plots}
 
 
@@ -89,8 +96,9 @@ def energy_runs(system, discard: int = 0) -> list[dict]:
     return [{"E": E[:, c]} for c in range(E.shape[1])]
 
 
-def transition_kind(system, root: dict) -> dict:
-    """What transition the analysis assumes, and what it cannot do for this model."""
+def transition_kind(system, root: dict, order_irrep: str | None = None) -> dict:
+    """What transition the analysis assumes, and what it cannot do for this model
+    (``order_irrep``: the order parameter found by symmetry, when there is one)."""
     import tomllib
 
     model = str(system.attrs["model"])
@@ -103,7 +111,8 @@ def transition_kind(system, root: dict) -> dict:
         return {"name": "spin glass", "caveat": "one disorder instance per size: Binder crossings of the "
                 "magnetisation do not locate a spin-glass transition; run a sweep with grid.disorder_samples "
                 "(and replicas >= 2) for disorder averages of the replica overlap, chi_SG, g and xi_L / L"}
-    if np.atleast_1d(J)[0] < 0 and not bool(system.attrs.get("antiferromagnetic", False)):
+    ordered = "the magnetisation" if order_irrep is None else f"the order parameter {order_irrep} (by symmetry)"
+    if np.atleast_1d(J)[0] < 0 and not bool(system.attrs.get("antiferromagnetic", False)) and order_irrep is None:
         return {"name": "frustrated antiferromagnet", "caveat": "on a lattice that is not bipartite neither the "
                 "magnetisation nor a staggered one is its order parameter: Binder crossings here are not a Tc"}
     if model == "xy" and len(system.attrs["size"]) == 2:
@@ -114,7 +123,7 @@ def transition_kind(system, root: dict) -> dict:
         return {"name": "Kosterlitz-Thouless (2D XY)", "caveat": "the magnetisation's Binder crossings do "
                 "not locate a KT transition, and this file holds no helicity modulus (written by an older "
                 "version): simulate it again to locate T_KT"}
-    return {"name": "symmetry-breaking transition of the magnetisation" if model != "heisenberg" or
+    return {"name": f"symmetry-breaking transition of {ordered}" if model != "heisenberg" or
             len(system.attrs["size"]) == 3 else "2D Heisenberg (no finite-T transition: Mermin-Wagner)",
             "caveat": None}
 
@@ -147,6 +156,7 @@ def format_report(result: dict) -> str:
         lines.append(f"kind of transition: {t['kind']}")
         lines += [f"  {e}" for e in t["evidence"]]
     lines += _kt_lines(result.get("kt"))
+    lines += _order_lines(result.get("order"))
     for name, e in result.get("entropy", {}).items():
         lines.append(f"{name}: entropy per spin at T = {e['T_min']:.4g} (the coldest run): "
                      f"{e['residual_entropy']:.5f} +- {e['residual_entropy_err']:.5f}  "
@@ -158,6 +168,25 @@ def format_report(result: dict) -> str:
     for p in result["plots"]:
         lines.append(f"plot: {p}")
     return "\n".join(lines)
+
+
+def _order_lines(orders: list | None) -> list[str]:
+    lines = []
+    for o in orders or []:
+        arms = " ".join("(" + ",".join(f"{x:.3g}" for x in a) + ")" for a in o["arms"])
+        lines.append(f"{o['system']}: order parameter {o['order_parameter']} (star {o['star']}: {len(o['arms'])} "
+                     f"arm(s) {arms}; dimension {o['dim']} per spin component), direction {o['direction']}")
+        lines.append(f"  ordered state (T = {o['rows'][0]['temperature']:.4g}) keeps "
+                     f"{o['symmetry']['lattice_alone']}; up to a global spin flip or rotation "
+                     f"{o['symmetry']['up_to_spin_operations']}")
+        p = o["structure_factor_peak"]
+        if p:
+            where = p["point"] or "no high-symmetry point: incommensurate order?"
+            lines.append(f"  S(k) peak at k = ({', '.join(f'{x:.4g}' for x in p['k'])}) [{where}], S/N = "
+                         f"{p['S_over_N']:.3f}")
+        lines.append("  dominant irrep per temperature: " + ", ".join(
+            f"T = {r['temperature']:.4g}: {r['dominant']} ({r['power'][r['dominant']]:.3f})" for r in o["rows"]))
+    return lines
 
 
 def _kt_lines(kt: dict | None) -> list[str]:

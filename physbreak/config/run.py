@@ -51,6 +51,9 @@ class SamplerTable(Schema):
     step: Annotated[float, Field(gt=0, le=1e3)] = Field(1.0, description="initial proposal width, continuous spins")
     start: Literal["random", "ordered"] = "random"
     flush_seconds: Annotated[float, Field(gt=0, le=86400)] = Field(10.0, description="checkpoint interval, s")
+    modes: bool = Field(False, description="store every spin component's Fourier modes at the lattice's "
+                        "high-symmetry k-points per sample (stream 'modes'; analyze --order auto names the order "
+                        "parameter by its wave vector and irrep)")
 
 
 Temperature = Annotated[float, Field(gt=0, le=1e6)]
@@ -97,6 +100,8 @@ class RunSchema(Schema):
         algorithm = self.sampler.algorithm
         if algorithm in ("wolff", "swendsen_wang") and self.model.h != 0:
             raise rule("model.h", self.model.h, f"0 for algorithm = {algorithm!r} (cluster moves need zero field)")
+        if self.sampler.modes and not self.lattice.periodic:
+            raise rule("sampler.modes", True, "false for an open lattice (wave vectors need periodic boundaries)")
         if algorithm in ("wolff", "swendsen_wang") and self.model.disorder != "none":
             raise rule("model.disorder", self.model.disorder,
                        f"'none' for algorithm = {algorithm!r} (use metropolis or tempering for disorder)")
@@ -130,6 +135,7 @@ class SamplerConfig:
     step: float = 1.0  # initial proposal width for continuous spins
     start: str = "random"  # or "ordered"
     flush_seconds: float = 10.0  # checkpoint interval, wall-clock seconds
+    modes: bool = False  # per-sample Fourier modes at the high-symmetry k-points (stream "modes")
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,12 @@ from physbreak.errors import CorruptFileError, InvalidValue, OutputBusyError, Ou
 
 SCHEMA_VERSION = 1
 STREAMS = ("energy", "magnetization", "abs_magnetization", "staggered_magnetization", "helicity",
-           "vortex_density", "overlap", "overlap_k", "work")
+           "vortex_density", "overlap", "overlap_k", "modes", "work")
 UNITS = {"temperature": "J/k_B", "energy": "J per spin", "magnetization": "per spin",
          "abs_magnetization": "per spin", "staggered_magnetization": "per spin",
          "helicity": "J (totals over bonds)", "vortex_density": "per site",
          "overlap": "q = (1/N) sum_i s_i^a s_i^b per replica pair", "overlap_k": "|q(k_min)|^2 per replica pair",
+         "modes": "projections of each spin component on the high-symmetry site functions, over sqrt(N)",
          "work": "sweeps (n_sites single-spin updates) since the previous sample"}
 
 

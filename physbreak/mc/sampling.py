@@ -125,21 +125,31 @@ def overlaps(state: torch.Tensor, pairs: np.ndarray, phases: np.ndarray) -> np.n
     return out
 
 
-def run_overlap_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: int, pairs, phases):
-    """:func:`run_block` measuring the replica overlaps after every sample too:
-    ``(totals, work, overlaps (n_samples, P, 2))``."""
-    rows, works, qs = [], [], []
+def mode_projections(model, state: torch.Tensor, basis: torch.Tensor) -> np.ndarray:
+    """``(C, M, n)``: each spin component's projection on the orthonormal site
+    functions ``basis`` ``(N, M)`` (float64, the state's device), over ``sqrt(N)``:
+    a state made of one function has norm 1 (:func:`~physbreak.lattice.order.mode_basis`)."""
+    v = model.order_vectors(state.to(model.state_dtype))
+    return (torch.einsum("cnk,nm->cmk", v, basis) / np.sqrt(model.n_sites)).cpu().numpy()
+
+
+def run_measured_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: int, reducers: dict):
+    """:func:`run_block` applying every reducer ``name -> f(state) -> array`` after each
+    sample too: ``(totals, work, {name: (n_samples, ...)})``."""
+    rows, works, out = [], [], {k: [] for k in reducers}
     for _ in range(n_samples):
         totals, work = run_block(sampler, state, 1, sweeps_per_sample)
         rows.append(totals[0])
         works.append(work[0])
-        qs.append(overlaps(state, pairs, phases))
-    return np.stack(rows), np.stack(works), np.stack(qs)
+        for k, f in reducers.items():
+            out[k].append(f(state))
+    return np.stack(rows), np.stack(works), {k: np.stack(v) for k, v in out.items()}
 
 
-def stream_shapes(model, n_chains: int, n_pairs: int = 0) -> dict:
+def stream_shapes(model, n_chains: int, n_pairs: int = 0, n_modes: int = 0) -> dict:
     """The per-sample shape ``(n_chains, ...)`` of every stream :func:`streams` gives
-    (``n_pairs``: replica pairs with measured overlaps)."""
+    (``n_pairs``: replica pairs with measured overlaps; ``n_modes``: site functions
+    the spins are projected on)."""
     n = model.n_components
     shapes = {"energy": (n_chains,), "magnetization": (n_chains, n), "abs_magnetization": (n_chains,),
               "work": (n_chains,)}
@@ -152,18 +162,21 @@ def stream_shapes(model, n_chains: int, n_pairs: int = 0) -> dict:
         shapes["vortex_density"] = (n_chains,)
     if n_pairs:
         shapes.update(overlap=(n_pairs,), overlap_k=(n_pairs,))
+    if n_modes:
+        shapes["modes"] = (n_chains, n_modes, n)
     return shapes
 
 
-def streams(model, totals: np.ndarray, work: np.ndarray, overlap: np.ndarray | None = None) -> dict:
+def streams(model, totals: np.ndarray, work: np.ndarray, measured: dict | None = None) -> dict:
     """The stored streams ``{name: (n_samples, C, ...)}`` float64 of a block:
     energy per spin, magnetisation per spin (vector and norm), staggered
     magnetisation per spin on bipartite lattices, work in sweeps; for O(n)
     models on lattices with a geometry the helicity sums ``(n_samples, C, d, 2)``
     (per axis: the twist's second and first energy derivative, totals in J) and
     for XY on square and triangular lattices the vortex density (vortices plus
-    antivortices per site); with ``overlap`` ``(n_samples, P, 2)`` (spin glasses)
-    the replica overlap ``q`` and ``|q(k_min)|^2`` per pair."""
+    antivortices per site); from ``measured`` (:func:`run_measured_block`), the
+    replica overlap ``q`` and ``|q(k_min)|^2`` per pair (``"overlap"`` ``(n_samples,
+    P, 2)``, spin glasses) and the ``"modes"`` projections ``(n_samples, C, M, n)``."""
     n, N = model.n_components, model.n_sites
     m = totals[..., 1:1 + n] / N
     out = {"energy": totals[..., 0] / N, "magnetization": m, "abs_magnetization": np.linalg.norm(m, axis=-1),
@@ -176,6 +189,9 @@ def streams(model, totals: np.ndarray, work: np.ndarray, overlap: np.ndarray | N
         out["helicity"] = extra[..., :2 * d].reshape(extra.shape[:-1] + (d, 2))
     if extra.shape[-1] % 2:
         out["vortex_density"] = extra[..., -1] / N
-    if overlap is not None:
-        out.update(overlap=overlap[..., 0], overlap_k=overlap[..., 1])
+    measured = measured or {}
+    if "overlap" in measured:
+        out.update(overlap=measured["overlap"][..., 0], overlap_k=measured["overlap"][..., 1])
+    if "modes" in measured:
+        out["modes"] = measured["modes"]
     return out

@@ -156,7 +156,7 @@ def _label(k_arm, chars, little_mats, cubic_perovskite, axes) -> str:
     return f"k={tuple(float(v) for v in k_arm)} {name}"
 
 
-def _pattern(values, tol: float = 0.0) -> str:
+def direction_pattern(values, tol: float = 0.0) -> str:
     """``(a,a,0)``-style pattern of direction components: below ``max(5 % of the
     largest, tol)`` is 0, within ``max(3 %, tol)`` of each other is equal."""
     mags = np.abs(np.asarray(values, float))
@@ -385,7 +385,7 @@ def crystal_modes(parent, child, symprec: float = 1e-3) -> CrystalDecomposition:
         w = irrep.basis @ (irrep.basis.T @ x)
         direction = space.direction(irrep, w)
         modes.append(CrystalMode(irrep.label, [a.tolist() for a in irrep.arms], irrep.dim, amp, direction,
-                                 _pattern(direction, symprec), space.isotropy(w, scaled=False)))
+                                 direction_pattern(direction, symprec), space.isotropy(w, scaled=False)))
     modes.sort(key=lambda m: -m.amplitude)
     child_group = _space_group(np.asarray(child.cell), child.get_scaled_positions(), child.numbers, symprec)
     _check_subgroup(child, space, u, child_group, symprec)

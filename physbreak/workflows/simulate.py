@@ -23,8 +23,10 @@ from physbreak.io.hdf5 import STREAMS
 from physbreak.io.claims import claim
 from physbreak.resources import check_memory, use_threads
 from physbreak.lattice import build
+from physbreak.lattice.order import mode_basis
 from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled
-from physbreak.mc.sampling import (fourier_phases, overlap_pairs, run_block, run_overlap_block, stream_shapes,
+from physbreak.mc.sampling import (fourier_phases, mode_projections, overlap_pairs, overlaps, run_block,
+                                   run_measured_block, stream_shapes,
                                    streams as sample_streams)
 from physbreak.mc.replica_exchange import ReplicaExchange
 from physbreak.systems import Ising, SpinModel, make_model
@@ -166,7 +168,13 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     pairs = overlap_pairs(temps, replica) if cfg.model.disorder != "none" and isinstance(model, Ising) else \
         np.zeros((0, 2), np.int64)
     phases = fourier_phases(model.lattice)
-    streams = stream_shapes(model, len(temps), len(pairs))
+    reducers = {}
+    if len(pairs):
+        reducers["overlap"] = lambda st: overlaps(st, pairs, phases)
+    modes = torch.as_tensor(mode_basis(model.lattice)[0], device=model.device) if s.modes else None
+    if modes is not None:
+        reducers["modes"] = lambda st: mode_projections(model, st, modes)
+    streams = stream_shapes(model, len(temps), len(pairs), 0 if modes is None else modes.shape[1])
     group = writer.system(system_name(model.lattice.size), {
         "lattice": cfg.lattice.kind, "size": np.asarray(model.lattice.size), "n_sites": model.n_sites,
         "periodic": cfg.lattice.periodic, "model": cfg.model.kind,
@@ -212,9 +220,8 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     while done + sum(len(r["energy"]) for r in rows) < s.samples:
         pending = sum(len(r["energy"]) for r in rows)
         n = blocks.size(s.samples - done - pending)
-        if len(pairs):
-            rows.append(sample_streams(model, *run_overlap_block(sampler, state, n, s.sweeps_per_sample, pairs,
-                                                                 phases)))
+        if reducers:
+            rows.append(sample_streams(model, *run_measured_block(sampler, state, n, s.sweeps_per_sample, reducers)))
         else:
             rows.append(sample_streams(model, *run_block(sampler, state, n, s.sweeps_per_sample)))
         blocks.done(n)
