@@ -39,6 +39,16 @@ OTHER_COMMAND = {"sweep": "sweep", "structures": "train", "decoding": "train", "
                  "colouring": "train"}
 
 
+def _nproc(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 1024:
+        raise argparse.ArgumentTypeError(f"--nproc = {text!r}: a number of processes from 1 to 1024")
+    return n
+
+
 def _run_arguments(parser, config_help: str):
     """CONFIG, --out, --resume, --quiet: the arguments of commands that write a resumable file."""
     parser.add_argument("config", help=config_help)
@@ -97,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("config", help="TOML training config ([[family]] dataset tables, or kind = \"structures\", "
                                   "\"decoding\", \"classification\", \"colouring\")")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--nproc", type=_nproc, default=1, help="train data-parallel in N processes (torchrun; gloo "
+                   "on the CPU, NCCL with one GPU each on CUDA); rank 0 writes every file")
     _check_argument(t)
     pr = sub.add_parser("predict", help="predict symmetry-broken ground states with a trained model")
     pr.add_argument("checkpoint", help="a .pt file written by `physbreak train`")
@@ -329,6 +341,7 @@ def main(argv=None) -> int:
             print(f"wrote {out}")
         elif args.command == "train":
             from physbreak.config import check_device
+            from physbreak.learn import distributed
             from physbreak.workflows.train import load as load_train, run
 
             cfg = load_train(args.config)
@@ -336,7 +349,17 @@ def main(argv=None) -> int:
                 check_device(cfg.device)
                 models = getattr(cfg, "models", None) or cfg.breakers
                 return _valid(args.config, f"{len(models)} models x {len(getattr(cfg, 'datasets', [1]))} datasets")
-            print(f"wrote {run(cfg, progress=False if args.quiet else None)}")
+            if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+                check_device(cfg.device)
+                rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+                i = rest.index("--nproc") if "--nproc" in rest else None
+                rest = rest[:i] + rest[i + 2:] if i is not None else [a for a in rest if not a.startswith("--nproc=")]
+                return distributed.launch(args.nproc, rest)
+            if distributed.init_from_env(cfg.device):
+                cfg = dataclasses.replace(cfg, device=distributed.local_device(cfg.device))
+            out = run(cfg, progress=False if args.quiet else None)
+            if distributed.is_main():
+                print(f"wrote {out}")
         elif args.command == "predict":
             from physbreak.workflows.predict import predict_file
 

@@ -25,6 +25,7 @@ KIND_OF = {  # shipped config -> its kind (configs without a `kind` key are runs
     "potts10_first_order.toml": "run", "triangular_afm_entropy.toml": "run", "xy_kt.toml": "run",
     "ea3d_spin_glass.toml": "sweep",
     "structures_dataset.toml": "dataset", "sweep_example.toml": "sweep", "xy_heisenberg_lowT.toml": "run",
+    "isotropy_benchmark.toml": "structures", "j1j2_stripes.toml": "run",
 }
 
 

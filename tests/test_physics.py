@@ -39,10 +39,15 @@ def binder(m):
 
 
 def test_wolff_and_metropolis_agree_at_tc_L32():
+    """The Binder cumulant at Tc from the compiled Metropolis (what simulate runs on
+    the CPU; the torch kernel is checked against the exact torus energy in
+    tests/test_mc_kernels.py) and from Wolff."""
+    from physbreak.mc.compiled import CompiledMetropolis
+
     model = Ising(build("square", 32))
     T = 2.269
     results = {}
-    for alg, n in ((Metropolis, 6000), (Wolff, 3000)):
+    for alg, n in ((CompiledMetropolis, 6000), (Wolff, 3000)):
         e, m = run_chains(model, alg(model, [T] * 8, np.random.SeedSequence(21)), 1000, n)
         results[alg.__name__] = (estimate(e), binder(m[..., 0]))
     (e1, (u1, du1)), (e2, (u2, du2)) = results.values()

@@ -9,6 +9,7 @@ from physbreak.learn.metrics import evaluate_structures as evaluate
 from physbreak.learn.metrics import structure_relaxed_error as relaxed_error
 from physbreak.learn.structure import STRUCTURE_BREAKERS as BREAKERS
 from physbreak.learn.structure import StructurePredictor, breaker_irreps_of
+from physbreak.problems.glazer import SYSTEMS as GLAZER_SYSTEMS
 from physbreak.relaxed.breakers import breaking_set
 from physbreak.systems.perovskite_structures import space_group
 
@@ -37,6 +38,18 @@ def test_breaking_vector_is_fixed_exactly_by_the_target_subgroup(problems):
         fixed = np.all(np.abs(p.mats @ v - v) < 1e-6, axis=1)
         assert {tuple(np.round(m, 6).ravel() + 0.0) for m in p.mats[fixed]} == \
             {tuple(np.round(m, 6).ravel() + 0.0) for m in p.target_mats}
+
+
+def test_isotropy_breaking_set_is_fixed_exactly_by_the_ground_state_group():
+    """The per-atom breaking set built from isotropy subgroups (Gamma4- along the
+    ground state's direction): its first member is fixed by exactly the
+    operations fixing the first ground state (brute force), and the set is one
+    orbit as large as the set of variants."""
+    for p in make_dataset("TORC", 1, seed=5, breaking="isotropy"):
+        b = p.breakers[0][:, :3]
+        fixes_b = [np.abs(b @ R.T - b[q]).max() < 1e-9 for R, q in zip(p.mats, p.perms)]
+        fixes_t = [np.abs(img - p.targets[0]).max() < 1e-6 for img in orbit(p.targets[0], p.mats, p.perms)]
+        assert fixes_b == fixes_t and len(p.breakers) == len(p.targets)
 
 
 def test_breaker_reads_only_the_irreps_the_dataset_uses(problems):
@@ -114,19 +127,21 @@ def test_structures_benchmark_cli_writes_report_and_resumes(tmp_path):
     assert r.returncode == 2 and "breakers" in r.stderr and "'magic'" in r.stderr
 
 
-@pytest.mark.parametrize("symbol", ["a0a0c+", "a0a0c-", "a+b-b-", "a-b-c-", "a+a+a+"])
+@pytest.mark.parametrize("symbol", GLAZER_SYSTEMS)
 def test_glazer_breaker_stabilizer_is_the_tilt_system_group(symbol):
     """Brute force over the input's space group: the operations fixing the
-    breaker (axial vectors on the B sites) are exactly those fixing the tilted
-    structure, and the stored targets are one orbit."""
+    breaker (built from isotropy subgroups: the M3+ / R4+ field, polar vectors on
+    the atoms) are exactly those fixing the tilted structure, and the stored
+    targets are one orbit."""
     from physbreak.problems.glazer import make_problem, per_axis
     from physbreak.systems.tilts import build
 
     n = len(dict.fromkeys(symbol[::2]))
     p = make_problem(symbol, [8.0, 5.0, 11.0][:n])
     assert p.target_group == space_group(build(symbol, per_axis(symbol, [8.0, 5.0, 11.0][:n])), 1e-3)
-    b = p.breakers[0][:, 3:6]  # the builder's own domain
-    fixes_b = [np.abs(np.linalg.det(R) * b @ R.T - b[q]).max() < 1e-6 for R, q in zip(p.mats, p.perms)]
+    assert not p.breakers[..., 3:].any()  # only the 1o slot
+    b = p.breakers[0][:, :3]
+    fixes_b = [np.abs(b @ R.T - b[q]).max() < 1e-6 for R, q in zip(p.mats, p.perms)]
     built = p.parent.copy()
     built.positions = build(symbol, per_axis(symbol, [8.0, 5.0, 11.0][:n])).positions * np.diag(p.parent.cell) / 7.8
     d = built.positions - p.parent.positions

@@ -56,6 +56,13 @@ class GlazerParams(Schema):
     angles: Range = Field([3.0, 12.0], description="[lo, hi] degrees")
 
 
+class PolarTiltParams(Schema):
+    target: Annotated[str, Field(min_length=1, max_length=32)] = Field(
+        "R3c", description="the isotropy subgroup of Gamma4- + R4+ (Hermann-Mauguin)")
+    volume: Range = Field([0.01, 0.03], description="[lo, hi] volume strain (R4+ amplitude 20 |e_v| A)")
+    shear: Range = Field([0.005, 0.02], description="[lo, hi] polar-axis strain (Gamma4- amplitude 15 e_s A)")
+
+
 class MoleculesParams(Schema):
     molecules: Annotated[list[str], Field(min_length=1)] | None = None
 
@@ -72,7 +79,7 @@ class CouplingsParams(Schema):
 
 PARAMS = {"uniform": UniformParams, "frustrated": FrustratedParams, "spin_glass": SpinGlassParams,
           "planted": PlantedParams, "maxcut": MaxcutParams, "batio3": Batio3Params, "glazer": GlazerParams,
-          "molecules": MoleculesParams, "structures": StructuresParams, "couplings": CouplingsParams}
+          "polar_tilt": PolarTiltParams, "molecules": MoleculesParams, "structures": StructuresParams, "couplings": CouplingsParams}
 NAMES = tuple(FAMILIES) + CASE_FAMILIES
 
 

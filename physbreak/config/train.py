@@ -92,7 +92,7 @@ def parse_spins(raw: dict, text: str) -> TrainConfig:
                        t.lr, t.hidden, t.layers, text)
 
 
-BUILT_IN = ("batio3", "molecules", "glazer")
+BUILT_IN = ("batio3", "molecules", "glazer", "polar_tilt")
 
 
 class Batio3Table(Schema):
@@ -101,6 +101,9 @@ class Batio3Table(Schema):
     train: Problems = Field(40, description="problems per parent")
     test: Problems = 10
     epochs: Epochs = 100
+    breaking: Literal["point_group", "isotropy"] = Field(
+        "point_group", description="the symmetry-breaking set: the target point group's (what predict --target "
+        "builds), or a Gamma4- field built from isotropy subgroups")
 
     @model_validator(mode="after")
     def _letters(self):
@@ -130,6 +133,29 @@ class GlazerTable(Schema):
         return self
 
 
+Range = Annotated[list[Annotated[float, Field(gt=0, lt=0.1)]], Field(min_length=2, max_length=2)]
+
+
+class PolarTiltTable(Schema):
+    train: Problems = Field(40, description="problems")
+    test: Problems = 20
+    target: Annotated[str, Field(min_length=1, max_length=32)] = Field(
+        "R3c", description="the isotropy subgroup of Gamma4- + R4+ to reach (Hermann-Mauguin)")
+    volume: Range = Field([0.01, 0.03], description="[lo, hi] volume strain: R4+ amplitude 20 |e_v| A")
+    shear: Range = Field([0.005, 0.02], description="[lo, hi] strain along the polar axis: Gamma4- amplitude "
+                         "15 e_s A")
+    epochs: Epochs = 80
+    cutoff: Cutoff = 3.5
+
+    @model_validator(mode="after")
+    def _order(self):
+        for key in ("volume", "shear"):
+            lo, hi = getattr(self, key)
+            if not lo < hi:
+                raise rule(key, [lo, hi], "[lo, hi] with 0 < lo < hi < 0.1")
+        return self
+
+
 class FilesTable(Schema):
     epochs: Epochs = 100
     cutoff: Cutoff = 4.5
@@ -150,6 +176,7 @@ class StructuresSchema(Schema):
     batio3: Batio3Table = Batio3Table()
     molecules: MoleculesTable = MoleculesTable()
     glazer: GlazerTable = GlazerTable()
+    polar_tilt: PolarTiltTable = PolarTiltTable()
     files: FilesTable = FilesTable()
 
     @model_validator(mode="after")

@@ -116,6 +116,26 @@ def structure_relaxed_error(predictor, problem, rng) -> float:
     return float(np.abs(allowed - (y_moved @ R)[None]).max(axis=(1, 2)).min())
 
 
+def mode_signature(parent, d: np.ndarray, fraction: float = 0.2, floor: float = 1e-3) -> str:
+    """The irreps and order-parameter directions of ``parent + d`` (a perovskite
+    supercell) with at least ``fraction`` of the largest amplitude and ``floor`` A,
+    e.g. ``"GM4- (a,a,a) + R4+ (a,a,a)"`` (:func:`~physbreak.symmetry.crystal_modes.crystal_modes`);
+    ``"none"`` for a distortion below ``floor``."""
+    from physbreak.errors import SymmetryError
+    from physbreak.problems.isotropy import perovskite_parent
+    from physbreak.symmetry.crystal_modes import crystal_modes
+
+    child = parent.copy()
+    child.positions = parent.positions + d
+    try:
+        modes = crystal_modes(perovskite_parent(parent), child).modes
+    except SymmetryError:
+        return "(does not map onto the parent)"
+    top = max((m.amplitude for m in modes), default=0.0)
+    return " + ".join(sorted(f"{m.label} {m.pattern}" for m in modes
+                             if m.amplitude >= max(fraction * top, floor))) or "none"
+
+
 def structure_metrics(problem, d: np.ndarray) -> dict:
     atoms = problem.parent.copy()
     atoms.positions = problem.parent.positions + d
@@ -126,6 +146,9 @@ def structure_metrics(problem, d: np.ndarray) -> dict:
         from physbreak.systems.molecules import energy
 
         row["energy_mev"] = 1000 * (energy(atoms) - problem.ground_energy)
+    if problem.family in ("batio3", "glazer", "polar_tilt"):
+        row["irreps"] = mode_signature(problem.parent, d)
+        row["irreps_ok"] = row["irreps"] == mode_signature(problem.parent, problem.targets[0])
     if problem.family == "glazer":
         from physbreak.problems.glazer import glazer_symbol
 
@@ -139,8 +162,7 @@ def evaluate_structures(predictor, problems, seed: int = 0, relaxed: bool = True
     rows = []
     for p, d in zip(problems, predictor.predict(problems)):
         row = structure_metrics(p, d)
-        per_atom_set = p.breakers is not None and predictor.breaker.name in ("sbs", "sympe")  # fixed per problem
-        if relaxed and predictor.breaker.deterministic and not per_atom_set and (p.periodic or not is_linear(p.parent)):
+        if relaxed and predictor.breaker.deterministic and (p.periodic or not is_linear(p.parent)):
             row["relaxed_error"] = structure_relaxed_error(predictor, p, rng)
         rows.append(row)
     return rows

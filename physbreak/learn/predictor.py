@@ -114,6 +114,8 @@ def fit(predictor: Predictor, problems, validation=None, epochs: int = 40, batch
     Returns:
         the mean minibatch loss of every epoch.
     """
+    from physbreak.learn import distributed
+
     if not problems:
         raise ValueError("fit needs at least one training problem")
     predictor.prepare(problems)
@@ -122,17 +124,31 @@ def fit(predictor: Predictor, problems, validation=None, epochs: int = 40, batch
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs) if predictor.schedule == "cosine" else None
     rng = np.random.default_rng(seed)
+    parallel = distributed.active()
+    if parallel:  # every process shuffles alike (rng); each draws its own loss randomness
+        rank, world = distributed.rank(), distributed.world_size()
+        loss_rng = np.random.default_rng([seed, rank])
+        ddp = distributed.wrap(predictor, problems[:1], loss_rng)
     best, best_state, history = -np.inf, None, []
     bar = tqdm(range(epochs), desc=desc or type(predictor).__name__, unit="epoch", leave=False,
-               disable=None if progress is None else not progress)
+               disable=True if not distributed.is_main() else None if progress is None else not progress)
     for epoch in bar:
         losses = []
         for chunk in np.array_split(rng.permutation(len(problems)), max(1, len(problems) // batch_size)):
-            loss = predictor.loss([problems[k] for k in chunk], rng)
+            if parallel:  # this process's share, weighted so the averaged gradient is the whole batch's
+                mine = chunk[rank::world]
+                loss = ddp([problems[k] for k in mine], loss_rng, len(mine) * world / len(chunk))
+            else:
+                loss = predictor.loss([problems[k] for k in chunk], rng)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(float(loss.detach()))
+            if parallel:
+                total = loss.detach().clone()
+                torch.distributed.all_reduce(total)
+                losses.append(float(total) / world)
+            else:
+                losses.append(float(loss.detach()))
         if sched is not None:
             sched.step()
         history.append(float(np.mean(losses)))

@@ -33,7 +33,11 @@ def write_report(out, title: str, preamble: str, sections: list[dict], plot: dic
         plot: ``{"values": {(dataset, model): float in [0, 1]}, "ylabel", "file"}``,
             drawn as grouped bars into ``out/<file>`` and linked from the report.
     """
+    from physbreak.learn import distributed
+
     out = Path(out)
+    if not distributed.is_main():  # rank 0 writes it
+        return out / "report.md"
     lines = [f"# {title}", "", preamble, ""]
     for s in sections:
         lines += [f"## {s['title']}", ""] + ([s["text"], ""] if s.get("text") else [])
@@ -114,7 +118,9 @@ def structure_sections(results: dict, intros: dict) -> tuple[list[dict], dict]:
         mine = {m: r for (d, m), r in results.items() if d == name}
         first = next(iter(mine.values()))["rows"]
         glazer, energy = any("glazer_ok" in r for r in first), any("energy_mev" in r for r in first)
-        header = ["breaker", "RMSD mean", "RMSD < 0.01 A", "group ok"] + (["Glazer ok"] if glazer else [])
+        irreps = any("irreps_ok" in r for r in first)
+        header = ["breaker", "RMSD mean", "RMSD < 0.01 A", "group ok"] + (["irreps ok"] if irreps else []) \
+            + (["Glazer ok"] if glazer else [])
         header += (["E < 10 meV", "E median (meV)"] if energy else []) + ["relaxed err", "train s"]
         rows = []
         for breaker, res in mine.items():
@@ -122,6 +128,8 @@ def structure_sections(results: dict, intros: dict) -> tuple[list[dict], dict]:
             rel = [x["relaxed_error"] for x in r if "relaxed_error" in x]
             cells = [breaker, fmt(_mean(r, "rmsd"), "f4"), fmt(float(np.mean([x["rmsd"] < 0.01 for x in r])), "pct"),
                      fmt(_mean(r, "group_ok"), "pct")]
+            if irreps:
+                cells.append(fmt(_mean(r, "irreps_ok"), "pct"))
             if glazer:
                 cells.append(fmt(_mean(r, "glazer_ok"), "pct"))
             if energy:

@@ -4,7 +4,9 @@ evaluated and written atomically, so an interrupted benchmark resumes.
     out/checkpoints/<dataset>-<model>.pt     the trained predictor (:mod:`physbreak.learn.checkpoint`)
     out/results/<dataset>-<model>.json       its evaluation rows and training time
 
-A pair whose result file exists is not trained again.
+A pair whose result file exists is not trained again.  Under several
+processes (:mod:`physbreak.learn.distributed`) every process trains, rank 0
+alone saves, evaluates and writes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from tqdm.auto import tqdm
+
+from physbreak.learn import distributed
 
 
 @dataclass
@@ -63,7 +67,8 @@ def run_tasks(tasks: list[Task], out, progress: bool | None = None) -> dict:
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     results = {}
-    for task in tqdm(tasks, desc="benchmark", unit="model", disable=None if progress is None else not progress):
+    quiet = True if not distributed.is_main() else None if progress is None else not progress
+    for task in tqdm(tasks, desc="benchmark", unit="model", disable=quiet):
         path = out / "results" / f"{task.name}.json"
         if path.exists():
             results[task.dataset, task.model] = json.loads(path.read_text())
@@ -77,11 +82,13 @@ def run_tasks(tasks: list[Task], out, progress: bool | None = None) -> dict:
         start = time.perf_counter()
         predictor.fit(train, validation, progress=progress, desc=task.name, **task.fit)
         seconds = time.perf_counter() - start
-        predictor.info = {**getattr(predictor, "info", {}), "dataset": task.dataset, "model": task.model}
-        predictor.save(out / "checkpoints" / f"{task.name}.pt")
-        info = task.info(train) if callable(task.info) else task.info
-        result = {"dataset": task.dataset, "model": task.model, "train_seconds": seconds, **info,
-                  "rows": task.evaluate(predictor, test)}
-        write_json(path, result)
-        results[task.dataset, task.model] = result
+        if distributed.is_main():  # one process writes; the others wait for its files
+            predictor.info = {**getattr(predictor, "info", {}), "dataset": task.dataset, "model": task.model,
+                              "processes": distributed.world_size()}
+            predictor.save(out / "checkpoints" / f"{task.name}.pt")
+            info = task.info(train) if callable(task.info) else task.info
+            write_json(path, {"dataset": task.dataset, "model": task.model, "train_seconds": seconds, **info,
+                              "rows": task.evaluate(predictor, test)})
+        distributed.barrier()
+        results[task.dataset, task.model] = json.loads(path.read_text())
     return results

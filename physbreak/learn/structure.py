@@ -157,7 +157,7 @@ class StructurePredictor(Predictor):
             return None
         rows = [self.breaker.node_features(p, self.generator, channels=len(self.columns)) for p in problems]
         rows = [r if isinstance(self.breaker, NoiseInjection) else r[:, self.columns] for r in rows]
-        return torch.as_tensor(np.concatenate(rows)).to(self.device, torch.float32)
+        return torch.as_tensor(np.concatenate(rows)).to(self.device, torch.get_default_dtype())
 
     def outputs(self, problems):
         """``(displacements per problem [(n, 3)], strain tensors (batch, 3, 3))``."""

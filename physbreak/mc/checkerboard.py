@@ -260,16 +260,22 @@ class CompiledMetropolis(ResidentKernel):
         return out[:, 0]
 
 
-def supports(model) -> bool:
-    """Whether :class:`CompiledMetropolis` can run ``model``."""
+def nearest_neighbour_ising(model, min_size: int = 2) -> bool:
+    """Whether ``model`` is the zero-field Ising model with one uniform
+    nearest-neighbour coupling on a periodic square or cubic lattice whose sizes
+    are even and at least ``min_size`` (what the checkerboard kernels run)."""
     from physbreak.systems import Ising
 
     lat = model.lattice
     return (isinstance(model, Ising) and lat.name in ("square", "cubic") and lat.periodic
             and len(lat.size) == {"square": 2, "cubic": 3}[lat.name]
-            and all(L >= 2 and L % 2 == 0 for L in lat.size) and model.n_shells == 1 and not model.has_field
-            and len(model.bond_J) == lat.n_sites * len(lat.size) and bool(np.all(model.bond_J == model.bond_J[0]))
-            and model.device.type == "cpu")
+            and all(L >= min_size and L % 2 == 0 for L in lat.size) and model.n_shells == 1 and not model.has_field
+            and len(model.bond_J) == lat.n_sites * len(lat.size) and bool(np.all(model.bond_J == model.bond_J[0])))
+
+
+def supports(model) -> bool:
+    """Whether :class:`CompiledMetropolis` can run ``model`` (on the CPU)."""
+    return nearest_neighbour_ising(model) and model.device.type == "cpu"
 
 
 class CheckerboardIsing:

@@ -47,7 +47,7 @@ class Metropolis:
         if adapt and self.continuous:
             factor = (1.0 + (self.acceptance.to(torch.float64) - 0.5))[:, None]
             self.step = (self.step * factor).clamp(1e-4, np.pi)
-        return torch.ones(state.shape[0])
+        return torch.ones(state.shape[0], device=state.device)
 
     def update_colour(self, state: torch.Tensor, colour: int) -> torch.Tensor:
         """Propose a move at every site of one colour class and accept each with

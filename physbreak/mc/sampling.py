@@ -29,13 +29,21 @@ def observed_totals(model, state: torch.Tensor) -> np.ndarray:
         x = state.numpy()
         base = totals(x, tables["nbr"], tables["jn"], tables["field"], tables["sign"], tables["vectors"])
         return np.concatenate([base, kt_totals(x, tables)], 1) if x.ndim == 3 else base
+    return device_totals(model, state).cpu().numpy()
+
+
+def device_totals(model, state: torch.Tensor) -> torch.Tensor:
+    """:func:`observed_totals` computed and kept on the state's (CUDA) device."""
+    tables = model.__dict__.get("_compiled_tables")
+    if tables is None:
+        tables = model._compiled_tables = model_tables(model)
     n = model.n_sites
     parts = [model.energy(state)[:, None], model.magnetization(state) * n]
     staggered = model.staggered_magnetization(state)
     parts.append(torch.zeros_like(parts[1]) if staggered is None else staggered * n)
     if state.ndim == 3 and kt_columns(tables):
         parts.append(_kt_torch(state, tables))
-    return torch.cat(parts, 1).cpu().numpy()
+    return torch.cat(parts, 1)
 
 
 def _kt_torch(x: torch.Tensor, tables) -> torch.Tensor:
@@ -65,13 +73,17 @@ def run_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: i
     if hasattr(sampler, "run"):
         return sampler.run(state, n_samples, sweeps_per_sample, adapt, measure)
     n_chains = state.shape[0]
-    work = np.zeros((n_samples, n_chains))
+    on_device = state.device.type != "cpu"  # measure there; one copy to the host per block
+    work = torch.zeros((n_samples, n_chains), device=state.device) if on_device else np.zeros((n_samples, n_chains))
     rows = []
     for t in range(n_samples):
         for _ in range(sweeps_per_sample):
-            work[t] += sampler.sweep(state, adapt).cpu().numpy()
+            w = sampler.sweep(state, adapt)
+            work[t] += w.to(state.device) if on_device else w.cpu().numpy()
         if measure:
-            rows.append(observed_totals(sampler.model, state))
+            rows.append(device_totals(sampler.model, state) if on_device else observed_totals(sampler.model, state))
+    if on_device:
+        return (torch.stack(rows).cpu().numpy() if measure else None), work.cpu().numpy()
     return (np.stack(rows) if measure else None), work
 
 

@@ -34,9 +34,10 @@ class StructureGraph:
         n_graphs.
     """
 
-    def __init__(self, structures, species: list[str], cutoff: float, device="cpu", dtype=torch.float32):
+    def __init__(self, structures, species: list[str], cutoff: float, device="cpu", dtype=None):
         from ase.neighborlist import neighbor_list
 
+        dtype = torch.get_default_dtype() if dtype is None else dtype  # the network's (float32 unless set)
         pos, spec, src, dst, shift, graph, offset = [], [], [], [], [], [], 0
         for k, atoms in enumerate(structures):
             i, j, S = neighbor_list("ijS", atoms, cutoff)

@@ -25,6 +25,11 @@ Targets are the atoms' displacements (A) through the soft-mode eigenvector.
 ZVR's strongly negative ``gamma`` favours body diagonals, so weakly strained
 tetragonal or orthorhombic parents have a monoclinic (Cm) ground state at 0 K;
 strains are drawn again until the ground state has the intended group.
+The symmetry-breaking set is the target point group's (Xie & Smidt; what
+``predict --target`` builds for a user's cell), or with ``breaking =
+"isotropy"`` one built from isotropy subgroups
+(:func:`~physbreak.problems.isotropy.target_breakers`: Gamma4- along the
+ground state's direction, a field of polar vectors on the atoms).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from physbreak.problems.isotropy import perovskite_parent, target_breakers
 from physbreak.problems.structure import StructureProblem
 from physbreak.symmetry.operations import operations, point_group, schoenflies
 from physbreak.systems.perovskite import EffectiveHamiltonian, load_parameters
@@ -106,9 +112,17 @@ INTENDED = {"T": "P4mm", "O": "Amm2", "R": "R3m", "C": "R3m", "C4": "P4mm", "C2"
 HELD = {"C4": "100", "C2": "110"}  # cubic parents held in a subgroup: the mode's direction
 
 
-def make_problem(kind: str, rng: np.random.Generator, params=None, ham=None, tries: int = 200) -> StructureProblem:
+BREAKING = ("point_group", "isotropy")
+
+
+def make_problem(kind: str, rng: np.random.Generator, params=None, ham=None, tries: int = 200,
+                 breaking: str = "point_group") -> StructureProblem:
     """A parent of ``kind`` whose ground state has the intended group (strains are
-    drawn again until it does: a weak strain leaves the monoclinic Cm state lowest)."""
+    drawn again until it does: a weak strain leaves the monoclinic Cm state lowest).
+    ``breaking``: the symmetry-breaking set, ``"point_group"`` (one vector per cell
+    from the target's point group, :func:`~physbreak.relaxed.breakers.breaking_set`,
+    what ``physbreak predict --target`` builds for a user's cell) or ``"isotropy"``
+    (a per-atom Gamma4- field, :func:`~physbreak.problems.isotropy.target_breakers`)."""
     params = params or load_parameters()
     for _ in range(tries):
         eta = parent_strain(kind, rng)
@@ -122,12 +136,14 @@ def make_problem(kind: str, rng: np.random.Generator, params=None, ham=None, tri
     targets = np.stack([cell_atoms(params, u, eta).positions - parent.positions for u in modes])
     mats, perms = operations(parent)
     return StructureProblem(kind, parent, targets, space_group(best, 1e-3), schoenflies(best, 1e-3),
-                            point_group(best, 1e-3), mats, perms)
+                            point_group(best, 1e-3), mats, perms,
+                            breakers=target_breakers(perovskite_parent(parent), parent, targets[0], mats, perms)
+                            if breaking == "isotropy" else None)
 
 
-def make_dataset(kinds, count: int, seed: int = 0) -> list[StructureProblem]:
-    """``count`` problems of each parent kind."""
+def make_dataset(kinds, count: int, seed: int = 0, breaking: str = "point_group") -> list[StructureProblem]:
+    """``count`` problems of each parent kind (``breaking``: see :func:`make_problem`)."""
     params = load_parameters()
     ham = EffectiveHamiltonian(params, 2)
     rng = np.random.default_rng(seed)
-    return [make_problem(k, rng, params, ham) for k in kinds for _ in range(count)]
+    return [make_problem(k, rng, params, ham, breaking=breaking) for k in kinds for _ in range(count)]

@@ -6,10 +6,11 @@ cos(gamma)``, ``a_y = a0 cos(alpha) cos(gamma)``, ``a_z = a0 cos(alpha)
 cos(beta)``: the metric carries the tilt magnitudes, and its symmetry the
 equalities between them.  Whether a tilt is in-phase (+) or anti-phase (-)
 cannot be read from a homogeneous metric; it is the symmetry-breaking set's
-job: the breaker is the tilt order parameter's sign pattern, an axial vector
-(``1e``) on every B site (``+-1`` along each tilted axis, in the pattern of
-:func:`physbreak.systems.tilts.build`), whose stabilizer in the input's space
-group is the tilt system's space group.  Targets are the tilted structure
+job: it is built from isotropy subgroups alone
+(:func:`~physbreak.problems.isotropy.target_breakers`): the tilted
+structure's irreps of the cubic parent (M3+, R4+) and their order-parameter
+directions give a field of polar vectors on the atoms whose stabilizer in
+the input's space group is the tilt system's space group.  Targets are the tilted structure
 (:func:`~physbreak.systems.tilts.build`, mapped affinely into the contracted
 cell) and every domain variant of it under the input's operations.
 """
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from physbreak.problems.isotropy import perovskite_parent, target_breakers
 from physbreak.problems.structure import StructureProblem
 from physbreak.symmetry.operations import SYMPREC, operations, orbit
 from physbreak.systems.perovskite_structures import space_group
-from physbreak.systems.tilts import CORNERS, build, extract, parse_glazer, tilt_signs
+from physbreak.systems.tilts import build, extract, parse_glazer
 
 # the 14 tilted systems of Howard & Stokes (1998) with distinct space groups
 SYSTEMS = ("a0a0c+", "a0b+b+", "a+a+a+", "a+b+c+", "a0a0c-", "a0b-b-", "a-a-a-", "a0b-c-", "a-b-b-",
@@ -48,14 +50,6 @@ def _in_cell(atoms, scale):
     return out
 
 
-def tilt_breaker(symbol: str, n_atoms: int) -> np.ndarray:
-    """``(n_atoms, 3)`` axial vectors: the tilt sign pattern on the 8 B sites (rows 8-15), zero elsewhere."""
-    out = np.zeros((n_atoms, 3))
-    for ax, (_, phase) in enumerate(parse_glazer(symbol)):
-        out[8:16, ax] = tilt_signs(CORNERS, phase, ax)
-    return out
-
-
 def make_problem(symbol: str, angles) -> StructureProblem:
     """The problem of one tilt system at ``angles`` (one per distinct letter, degrees)."""
     axes = per_axis(symbol, angles)
@@ -66,15 +60,7 @@ def make_problem(symbol: str, angles) -> StructureProblem:
     d = tilted.positions - parent.positions
     d -= np.rint(d @ np.linalg.inv(np.asarray(parent.cell))) @ np.asarray(parent.cell)
     targets = np.unique(np.round(orbit(d, mats, perms), 8) + 0.0, axis=0)
-    b = tilt_breaker(symbol, len(parent))
-    images = np.empty((len(mats),) + b.shape)
-    for k, (R, p) in enumerate(zip(mats, perms)):
-        images[k, p] = np.linalg.det(R) * b @ R.T  # an axial vector
-    members = np.unique(np.round(images, 8) + 0.0, axis=0)
-    first = np.flatnonzero(np.all(np.abs(members - b).reshape(len(members), -1) < 1e-6, axis=1))[0]
-    members = np.concatenate([members[first:first + 1], np.delete(members, first, axis=0)])
-    breakers = np.zeros(members.shape[:2] + (11,))
-    breakers[..., 3:6] = members  # the 1e slot of BREAKER_IRREPS "1x1o+1x1e+1x2e"
+    breakers = target_breakers(perovskite_parent(parent), parent, d, mats, perms)
     group = space_group(tilted, SYMPREC)
     return StructureProblem(symbol, parent, targets, group, "", np.zeros((0, 3, 3)), mats, perms, "glazer",
                             breakers=breakers)

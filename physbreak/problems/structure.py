@@ -72,7 +72,8 @@ class StructureProblem:
     def rotated(self, R: np.ndarray) -> "StructureProblem":
         """The problem with its input moved by the orthogonal ``R`` (3, 3), its
         operations found again from the moved structure (so a breaker built from
-        them moves with it); per-atom breaking sets are not carried."""
+        them moves with it); a per-atom breaking set moves with the atoms
+        (``1o`` as a vector, ``1e`` as an axial vector, ``2e`` as a rank-2 tensor)."""
         from physbreak.relaxed.frames import rotated
         from physbreak.symmetry.operations import operations
 
@@ -80,4 +81,19 @@ class StructureProblem:
         mats, perms = operations(moved)
         return StructureProblem(self.kind, moved, self.targets @ R.T, self.target_group, self.target_point_group,
                                 R @ np.asarray(self.target_mats) @ R.T, mats, perms, self.family,
-                                self.ground_energy, None)
+                                self.ground_energy, None if self.breakers is None else _rotate_breakers(self.breakers, R))
+
+
+def _rotate_breakers(b: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Per-atom breaking features ``(..., 11)`` (``1o + 1e + 2e``, e3nn's component
+    order) under the orthogonal ``R``."""
+    out = np.array(b, dtype=float)
+    out[..., 0:3] = b[..., 0:3] @ R.T
+    out[..., 3:6] = np.linalg.det(R) * b[..., 3:6] @ R.T
+    if np.any(b[..., 6:11]):
+        import torch
+        from e3nn import o3
+
+        D = o3.Irreps("1x2e").D_from_matrix(torch.as_tensor(R, dtype=torch.float64)).numpy()
+        out[..., 6:11] = b[..., 6:11] @ D.T
+    return out

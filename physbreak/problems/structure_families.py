@@ -5,6 +5,7 @@ symmetric input with its ground states (:class:`~physbreak.problems.structure.St
 |---|---|---|
 | ``batio3`` | ``parents`` (default ``"TORC"``) | a strained parent cell of that kind (:mod:`.batio3`) |
 | ``glazer`` | ``systems`` (default all 14 tilted), ``angles = [lo, hi]`` degrees (default ``[3, 12]``) | that tilt system at angles drawn uniformly per distinct letter, unequal ones >= 2 degrees apart (:mod:`.glazer`) |
+| ``polar_tilt`` | ``target`` (default ``"R3c"``), ``volume`` and ``shear`` strain ranges | a 2x2x2 cubic perovskite cell -> Gamma4- + R4+ along the directions of that isotropy subgroup (:mod:`.isotropy`) |
 | ``molecules`` | ``molecules``: ``"family:name"`` (``ax3:NH3``) or ``"raised:name:how"`` (``raised:SO2:linearise``); default every ax3, ax2 and c4x4 molecule | a noisy symmetric input near that saddle (:mod:`.molecules`) |
 | ``structures`` | ``files``: structure files ase reads, the input first and one or more ground-state targets after it (extxyz, traj); or ``inputs`` and ``targets`` (one file, or a list of files, per input) | the user's own problem (:func:`~physbreak.problems.user.structure_problem`) |
 | ``couplings`` | ``files``: spin couplings files (``.toml``, ``.txt``, ``.h5``; :func:`~physbreak.problems.user.read_couplings`) | a spin problem with exact or searched ground states |
@@ -18,9 +19,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from physbreak.errors import InvalidValue
+from physbreak.errors import InvalidValue, SymmetryError
 
-STRUCTURE_FAMILIES = ("batio3", "glazer", "molecules", "structures")
+STRUCTURE_FAMILIES = ("batio3", "glazer", "polar_tilt", "molecules", "structures")
 CASE_FAMILIES = STRUCTURE_FAMILIES + ("couplings",)  # families of cases rather than sizes
 
 
@@ -71,6 +72,16 @@ def cases(name: str, params: dict) -> list[str]:
         if bad:
             raise InvalidValue("params.systems", bad, f"tilted Glazer systems: {', '.join(SYSTEMS)}")
         return systems
+    if name == "polar_tilt":
+        from physbreak.problems.isotropy import LABELS, cubic_perovskite
+        from physbreak.symmetry.crystal_modes import directions_for
+
+        target = params.get("target", "R3c")
+        try:
+            directions_for(cubic_perovskite(), list(LABELS), str(target))
+        except SymmetryError as exc:
+            raise InvalidValue("params.target", target, str(exc).split("; ", 1)[-1]) from None
+        return [str(target)]
     if name == "molecules":
         from physbreak.systems.molecules import FAMILIES, RAISE
 
@@ -118,6 +129,10 @@ def generate(name: str, case: str, rng: np.random.Generator, params: dict):
         from physbreak.problems.batio3 import make_problem
 
         return make_problem(case, rng)
+    if name == "polar_tilt":
+        from physbreak.problems.isotropy import make_problem
+
+        return make_problem(rng, case, params.get("volume", (0.01, 0.03)), params.get("shear", (0.005, 0.02)))
     if name == "glazer":
         from physbreak.problems.glazer import draw_angles, make_problem
 

@@ -296,7 +296,11 @@ class ModeSpace:
 
     def direction(self, irrep: Irrep, w: np.ndarray) -> list:
         """The order-parameter direction of ``w`` (in the irrep's subspace): per arm the
-        amplitude, or the canonical components; the dominant one over the copies."""
+        amplitude (signed in the arms frame when the irrep occurs once, the largest
+        positive), or the canonical components; the dominant one over the copies."""
+        if irrep.kind == "arms" and len(irrep.copies) == 1:
+            v = self._frame(irrep, irrep.copies[0]).T @ w
+            return (v * np.sign(v[np.argmax(np.abs(v))])).tolist()
         if len(irrep.arms) > 1:
             return [float(np.linalg.norm(self.k_part(w, a))) for a in irrep.arms]
         M = np.array([self._frame(irrep, c).T @ w for c in irrep.copies])
@@ -480,3 +484,82 @@ def _strain(P, S, child_cell, sym, cubic) -> list:
             name = f"GM{_OH[name.rstrip('gu')]}{'+' if name.endswith('g') else '-'}"
         out.append({"irrep": name, "amplitude": amp})
     return out
+
+
+GENERIC = (1.0, 0.7, 0.45)  # the values of a direction's distinct magnitudes, largest first
+
+
+def generic_direction(direction, tol: float = 0.0) -> np.ndarray:
+    """``direction`` with its pattern kept (zeros, equal and distinct magnitudes, signs,
+    as :func:`direction_pattern` groups them) and its values replaced by fixed ones
+    (:data:`GENERIC`): it has the same isotropy subgroup and says nothing of the amplitudes."""
+    v = np.asarray(direction, float)
+    mags = np.abs(v)
+    top = mags.max() if mags.size else 0.0
+    out = np.zeros_like(v)
+    levels = []  # distinct magnitudes, in order of appearance
+    for i, m in enumerate(mags):
+        if m < max(0.05 * top, tol):
+            continue
+        level = next((k for k, x in enumerate(levels) if abs(x - m) < max(0.03 * top, tol)), None)
+        if level is None:
+            levels.append(m)
+            level = len(levels) - 1
+        out[i] = level
+    order = np.argsort(-np.array(levels)) if levels else []
+    rank = {int(k): r for r, k in enumerate(order)}
+    for i in np.flatnonzero(mags >= max(0.05 * top, tol) if top else []):
+        out[i] = np.sign(v[i]) * GENERIC[min(rank[int(out[i])], len(GENERIC) - 1)]
+    return out
+
+
+def order_parameter_field(parent, atoms, items, symprec: float = 1e-3) -> np.ndarray:
+    """``(len(atoms), 3)``: the order-parameter field of ``items`` (``[(irrep label,
+    direction in the irrep's canonical coordinates)]``) on the atoms of ``atoms``, a
+    supercell of ``parent`` at its ideal positions (strain allowed), Cartesian in the
+    frame of ``atoms``' cell: each irrep's mode (its first copy) along its direction,
+    unit norm, summed.  Its stabilizer in the parent's space group is the isotropy
+    subgroup of the directions taken together.  Raises :class:`SymmetryError` when
+    ``atoms`` do not map onto the parent's sites or a label does not occur."""
+    S = supercell_matrix(np.asarray(parent.cell), np.asarray(atoms.cell))
+    space = mode_space(parent, S, symprec)
+    u = np.zeros((len(space.frac), 3))
+    for label, direction in items:
+        w = space.displacement(space.irrep(label), direction)
+        u += w / max(np.linalg.norm(w), 1e-300)
+    if len(atoms) != len(space.frac):
+        raise SymmetryError(f"atoms: {len(atoms)} atoms, but the parent in the supercell {S.tolist()} has "
+                            f"{len(space.frac)}")
+    site, disp = _match(atoms.get_scaled_positions(wrap=True), space.frac, atoms.numbers, space.numbers,
+                        space.metric)
+    if site is None or np.linalg.norm(disp @ space.metric, axis=1).max() > 0.1:
+        raise SymmetryError("atoms: they are not at the parent's ideal sites (the field lives on the ideal supercell)")
+    return u[site] @ np.linalg.inv(space.metric) @ np.asarray(atoms.cell)
+
+
+def field_isotropy(parent, S, items, symprec: float = 1e-3) -> str:
+    """The isotropy subgroup (Hermann-Mauguin) of ``items`` taken together in supercell ``S``."""
+    space = mode_space(parent, S, symprec)
+    u = sum(space.displacement(space.irrep(label), d) / np.linalg.norm(space.displacement(space.irrep(label), d))
+            for label, d in items)
+    return space.isotropy(u)
+
+
+def directions_for(parent, labels, target: str, S=((2, 0, 0), (0, 2, 0), (0, 0, 2)), symprec: float = 1e-3) -> list:
+    """The first combination of direction types (:data:`DIRECTIONS`, simplest first)
+    of the three-dimensional irreps ``labels`` whose isotropy subgroup is ``target``:
+    ``[(label, direction)]``.  Raises :class:`SymmetryError` when none is."""
+    space = mode_space(parent, S, symprec)
+    for label in labels:
+        if space.irrep(label).dim not in DIRECTIONS:
+            raise SymmetryError(f"irrep: {label!r} has dimension {space.irrep(label).dim}; direction types are "
+                                "enumerated for three-dimensional irreps")
+    found = {}
+    for combo in itertools.product(*[list(DIRECTIONS[3].items()) for _ in labels]):
+        items = [(label, d) for label, (_, d) in zip(labels, combo)]
+        group = field_isotropy(parent, S, items, symprec)
+        found["+".join(f"{label} {p}" for label, (p, _) in zip(labels, combo))] = group
+        if group == target:
+            return items
+    raise SymmetryError(f"target: no direction types of {' + '.join(labels)} have isotropy subgroup {target!r}; "
+                        "they give " + ", ".join(sorted(set(found.values()))))

@@ -24,7 +24,7 @@ from physbreak.io.claims import claim
 from physbreak.resources import check_memory, use_threads
 from physbreak.lattice import build
 from physbreak.lattice.order import mode_basis
-from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled
+from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled, triton_ising
 from physbreak.mc.sampling import (fourier_phases, mode_projections, overlap_pairs, overlaps, run_block,
                                    run_measured_block, stream_shapes,
                                    streams as sample_streams)
@@ -57,11 +57,13 @@ def kernel_for(cfg: RunConfig, model) -> str:
     :mod:`physbreak.mc.checkerboard` for the nearest-neighbour Ising model on
     periodic square and cubic lattices of even sizes, ``"compiled"``:
     :mod:`physbreak.mc.compiled` for every other model and lattice), on CUDA
-    in torch (``"torch"``); cluster algorithms run their own kernels."""
+    the fused Triton kernel (``"triton"``, :mod:`physbreak.mc.triton_ising`) for the
+    models it supports and torch (``"torch"``) for the rest; cluster algorithms
+    run their own kernels."""
     if cfg.sampler.algorithm in ("wolff", "swendsen_wang"):
         return cfg.sampler.algorithm
     if model.device.type != "cpu":
-        return "torch"
+        return "triton" if triton_ising.supports(model) else "torch"
     return "checkerboard" if checkerboard.supports(model) else "compiled"
 
 
@@ -92,6 +94,8 @@ def _kernel(cfg: RunConfig, model, temperatures, seeds):
         return checkerboard.CompiledMetropolis(model, temperatures, seeds)
     if kernel == "compiled":
         return compiled.CompiledMetropolis(model, temperatures, seeds, step=cfg.sampler.step)
+    if kernel == "triton":
+        return triton_ising.TritonMetropolis(model, temperatures, seeds)
     return Metropolis(model, temperatures, seeds, step=cfg.sampler.step)
 
 

@@ -31,9 +31,10 @@ Structures (``kind = "structures"``)::
     output = "structures_benchmark"        # folder: checkpoints/, results/, report.md, group_ok.png
     device = "cpu"
     breakers = ["none", "sbs", "sympe", "noise", "baseline", "canonical"]
-    datasets = ["batio3", "molecules", "glazer", "my_structures.h5"]   # built in, or groundstates files
+    datasets = ["batio3", "molecules", "glazer", "polar_tilt", "my_structures.h5"]   # built in, or files
     [batio3]                               # strained parent cells -> polar ground states
     parents = "TORC"                       # letters, or a list with "C4" / "C2": cubic held in P4mm / Amm2
+    breaking = "point_group"               # or "isotropy": a Gamma4- field from isotropy subgroups
     train = 40                             # problems per parent
     test = 10
     epochs = 100
@@ -47,6 +48,10 @@ Structures (``kind = "structures"``)::
     angles = [3.0, 12.0]
     epochs = 80
     cutoff = 3.5
+    [polar_tilt]                           # cubic 2x2x2 cells -> Gamma4- + R4+ phase named by its isotropy subgroup
+    target = "R3c"
+    train = 40
+    test = 20
     [files]                                # options of every dataset given as a file
     epochs = 100
     cutoff = 4.5
@@ -58,6 +63,7 @@ Finished (dataset, model) pairs are skipped when the command runs again (resume)
 
 from __future__ import annotations
 
+import contextlib
 from functools import cache
 from pathlib import Path
 
@@ -97,8 +103,12 @@ def run(cfg: TrainConfig | StructuresConfig, progress: bool | None = None) -> Pa
     """Train and evaluate every (dataset, model); write results, checkpoints, report and plot."""
     from physbreak.workflows import train_graphs
 
+    from physbreak.learn import distributed
+
     check_device(cfg.device)
-    with claim(cfg.output, "output"):
+    # under several processes rank 0 holds the claim for all of them (it alone writes)
+    with claim(cfg.output, "output") if distributed.is_main() else contextlib.nullcontext():
+        distributed.barrier()  # the others start once the claim is held
         if isinstance(cfg, train_graphs.GraphsConfig):
             return train_graphs.run(cfg, progress)
         return run_structures(cfg, progress) if isinstance(cfg, StructuresConfig) else run_spins(cfg, progress)
@@ -161,13 +171,17 @@ INTRO = {
     "glazer": "Glazer tilts: untilted 2x2x2 cells with the rigid-tilt metric -> the 14 tilt systems; {train} train "
               "and {test} held-out angle sets per system (angles uniform in {angles} degrees), {epochs} epochs. "
               "group ok: spglib (0.01 A); Glazer ok: symbol extracted from the prediction.",
+    "polar_tilt": "Coupled polar + anti-phase tilt: 2x2x2 cubic perovskite cells strained by the amplitudes -> "
+                  "Gamma4- + R4+ along the directions whose isotropy subgroup is {target} (found by enumeration), "
+                  "targets built from the modes; {train} train and {test} test problems (volume strain uniform in "
+                  "{volume}, polar-axis strain in {shear}), {epochs} epochs; breaking sets from isotropy subgroups "
+                  "alone. group ok: spglib (0.01 A).",
     "files": "Structures from {name}: its `{train_split}` records train, its `{test_split}` records test; "
              "{epochs} epochs.",
 }
 STRUCTURE_PREAMBLE = ("Seed {seed}. RMSD: orbit-aware (nearest ground-state variant), Angstrom. relaxed err: max "
                       "over test cases of min over the input's operations s of |R^T f(R x) - s f(x)| for a random "
-                      "rotation or improper rotation R (deterministic breakers; not for linear molecules or Glazer "
-                      "cells).")
+                      "rotation or improper rotation R (deterministic breakers; not for linear molecules).")
 
 
 def structure_data(name: str, cfg: StructuresConfig) -> tuple[list, list]:
@@ -186,13 +200,22 @@ def structure_data(name: str, cfg: StructuresConfig) -> tuple[list, list]:
     if name == "batio3":
         from physbreak.problems.batio3 import make_dataset
 
-        return make_dataset(opts["parents"], opts["train"], seed=seed), make_dataset(opts["parents"], opts["test"],
-                                                                                   seed=seed + 1)
+        return tuple(make_dataset(opts["parents"], opts[k], seed + i, opts["breaking"])
+                     for i, k in enumerate(("train", "test")))
     if name == "molecules":
         from physbreak.problems.molecules import cases, make_dataset
 
         solved = cases()
         return make_dataset(opts["train"], seed, solved=solved), make_dataset(opts["test"], seed + 1, solved=solved)
+    if name == "polar_tilt":
+        from physbreak.errors import SymmetryError
+        from physbreak.problems.isotropy import make_dataset
+
+        try:
+            return tuple(make_dataset(opts[k], seed + i, opts["target"], opts["volume"], opts["shear"])
+                         for i, k in enumerate(("train", "test")))
+        except SymmetryError as exc:
+            raise ConfigError("polar_tilt.target", opts["target"], str(exc).split(": ", 1)[-1]) from None
     from physbreak.problems.glazer import SYSTEMS, make_dataset
 
     lo, hi = opts["angles"]

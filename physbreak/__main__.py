@@ -1,0 +1,5 @@
+"""``python -m physbreak``: the command line (what ``torchrun -m physbreak`` runs in every process)."""
+
+from physbreak.cli import main
+
+raise SystemExit(main())
