@@ -71,7 +71,10 @@ def all_datasets(path):
     return out, attrs
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
+SLOW = {"xy-metropolis", "ising-swendsen_wang"}  # the same checkpoint path as the others: slow-marked for time
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CONFIGS])
 def test_sigkill_then_resume_is_bit_identical(tmp_path, name):
     cfg = tmp_path / "run.toml"
     write_config(cfg, name, samples=1500, sweeps_per_sample=LONGER.get(name, 1))

@@ -80,6 +80,7 @@ def test_grid_expands_to_one_validated_task_per_point(tmp_path):
         parse(write(tmp_path).read_text().replace('{kind = "potts", q = 3}', '{kind = "ising"}'))
 
 
+@pytest.mark.slow  # kills a dask worker mid-sweep and reruns (27 s)
 def test_killed_worker_loses_no_finished_task_and_the_rerun_completes_the_rest(tmp_path):
     """48 tasks on a 2-worker LocalCluster: SIGKILL one worker mid-run, then
     Ctrl-C the whole sweep (SIGINT to its process group, as a terminal does: one

@@ -26,7 +26,7 @@ from physbreak.mc import checkerboard  # noqa: E402
 from physbreak.mc.triton_ising import TritonMetropolis, supports  # noqa: E402
 from physbreak.systems import Ising  # noqa: E402
 
-L, TEMPS, CHAINS, THERM, SAMPLES = 64, (2.0, 2.269, 3.0), 8, 40, 100
+L, TEMPS, CHAINS, THERM, SAMPLES = 64, (2.0, 2.269, 3.0), 8, 30, 80
 
 
 def _chain_means(sampler, model, temps):
