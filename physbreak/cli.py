@@ -351,7 +351,7 @@ def main(argv=None) -> int:
                 return _valid(args.config, f"{len(models)} models x {len(getattr(cfg, 'datasets', [1]))} datasets")
             if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
                 check_device(cfg.device)
-                rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+                rest = list(argv if argv is not None else sys.argv[1:])  # every argument but --nproc N
                 i = rest.index("--nproc") if "--nproc" in rest else None
                 rest = rest[:i] + rest[i + 2:] if i is not None else [a for a in rest if not a.startswith("--nproc=")]
                 return distributed.launch(args.nproc, rest)

@@ -4,7 +4,7 @@ in, per-atom displacements (A) of one symmetry-broken ground state out.
 | breaker (:mod:`physbreak.relaxed.breakers`) | per-atom input | relaxed-equivariant |
 |---|---|---|
 | ``none`` (:class:`NoBreaker`) | nothing: the network is equivariant and cannot leave the input's symmetry | equivariant |
-| ``sbs`` (:class:`SymmetryBreakingSet`) | the symmetry-breaking set (Xie & Smidt): the features whose stabilizer in the input's point group is the target's point group K; its canonical member on every atom (``1o``; ``2e`` where the target keeps the inversion; per-atom axial vectors for tilts) | exactly (the set is one orbit of the input's group) |
+| ``sbs`` (:class:`SymmetryBreakingSet`) | the symmetry-breaking set (Xie & Smidt): the features whose stabilizer in the input's point group is the target's point group K; its canonical member on every atom (``1o``; ``2e`` where the target keeps the inversion; per-atom isotropy-subgroup fields for the perovskite datasets, :mod:`physbreak.problems.isotropy`) | exactly (the set is one orbit of the input's group) |
 | ``sympe`` (:class:`SymPE`) | a uniformly random member of the symmetry-breaking set, redrawn at every call | in distribution |
 | ``noise`` (:class:`NoiseInjection`) | Gaussian features per atom in the breaker irreps, redrawn at every call | in distribution |
 | ``baseline`` (:class:`Unconstrained`) | lab-frame scalars (:func:`lab_features`) and a Cartesian MLP head: not equivariant | no |
@@ -40,7 +40,7 @@ def species_of(problems) -> list[str]:
 
 def breaker_irreps_of(problems) -> str:
     """The irreps of :data:`BREAKER_IRREPS` the problems' breaking sets use
-    (e.g. ``"1x1o"`` for BaTiO3, ``"1x1e"`` for Glazer tilts, ``"1x1o+1x2e"`` for
+    (e.g. ``"1x1o"`` for BaTiO3 and the Glazer tilts, ``"1x1o+1x2e"`` for
     the molecules): the network reads only these, so a breaker costs no more
     than the dataset needs."""
     used = np.zeros(BREAKER_DIM, bool)

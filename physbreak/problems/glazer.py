@@ -21,7 +21,7 @@ import numpy as np
 
 from physbreak.problems.isotropy import perovskite_parent, target_breakers
 from physbreak.problems.structure import StructureProblem
-from physbreak.symmetry.operations import SYMPREC, operations, orbit
+from physbreak.symmetry.operations import SYMPREC, distinct_images, operations
 from physbreak.systems.perovskite_structures import space_group
 from physbreak.systems.tilts import build, extract, parse_glazer
 
@@ -59,7 +59,7 @@ def make_problem(symbol: str, angles) -> StructureProblem:
     mats, perms = operations(parent, 1e-5)  # exact input: small tilts contract the cell by less than SYMPREC
     d = tilted.positions - parent.positions
     d -= np.rint(d @ np.linalg.inv(np.asarray(parent.cell))) @ np.asarray(parent.cell)
-    targets = np.unique(np.round(orbit(d, mats, perms), 8) + 0.0, axis=0)
+    targets = distinct_images(d, mats, perms)
     breakers = target_breakers(perovskite_parent(parent), parent, d, mats, perms)
     group = space_group(tilted, SYMPREC)
     return StructureProblem(symbol, parent, targets, group, "", np.zeros((0, 3, 3)), mats, perms, "glazer",

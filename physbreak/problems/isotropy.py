@@ -34,7 +34,7 @@ from physbreak.problems.structure import StructureProblem
 from physbreak.relaxed.breakers import BREAKER_DIM, BREAKER_SLOTS
 from physbreak.symmetry.crystal_modes import (crystal_modes, directions_for, generic_direction, mode_space,
                                               order_parameter_field)
-from physbreak.symmetry.operations import SYMPREC, operations, orbit
+from physbreak.symmetry.operations import SYMPREC, distinct_images, operations, orbit
 
 A0 = 3.9  # pseudo-cubic lattice constant (A)
 
@@ -70,7 +70,7 @@ def field_breakers(field: np.ndarray, mats, perms, keeps: np.ndarray | None = No
     operations in the ``1o`` slot; first the member whose stabilizer is exactly the
     operations ``keeps`` ``(g,)`` bool (default: ``field`` itself).  Raises
     :class:`SymmetryError` when no member has that stabilizer."""
-    members = np.unique(np.round(orbit(field, mats, perms), 8) + 0.0, axis=0)
+    members = distinct_images(field, mats, perms)
     if keeps is None:
         first = int(np.argmin(np.abs(members - field[None]).reshape(len(members), -1).max(1)))
     else:
@@ -124,7 +124,7 @@ def make_problem(rng: np.random.Generator, target: str = "R3c", volume=(0.01, 0.
         one -= one.mean(0)  # no uniform translation (the acoustic part of Gamma4-)
         d += amplitude * one / np.linalg.norm(one) @ (np.eye(3) + strain)
     mats, perms = operations(parent, 1e-5)
-    targets = np.unique(np.round(orbit(d, mats, perms), 8) + 0.0, axis=0)
+    targets = distinct_images(d, mats, perms)
     child = parent.copy()
     child.positions = parent.positions + d
     group = space_group(child, SYMPREC)

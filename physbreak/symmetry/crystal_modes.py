@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from physbreak.errors import SymmetryError
-from physbreak.symmetry.irreps import geometry, irreducible_subspaces, isotypic_components, mulliken
+from physbreak.symmetry.irreps import (geometry, irreducible_subspaces, isotypic_components, mulliken,
+                                      orthonormal_columns)
 
 MIN_FRACTION = 1e-3  # modes below this fraction of the largest amplitude are round-off
 _OH = {"A1": 1, "A2": 2, "E": 3, "T1": 4, "T2": 5}
@@ -156,12 +157,12 @@ def _label(k_arm, chars, little_mats, cubic_perovskite, axes) -> str:
     return f"k={tuple(float(v) for v in k_arm)} {name}"
 
 
-def direction_pattern(values, tol: float = 0.0) -> str:
-    """``(a,a,0)``-style pattern of direction components: below ``max(5 % of the
-    largest, tol)`` is 0, within ``max(3 %, tol)`` of each other is equal."""
+def _magnitude_groups(values, tol: float = 0.0) -> list:
+    """``[[magnitude, positions], ...]`` of the components of ``values``: below ``max(5 %
+    of the largest, tol)`` left out (zero), within ``max(3 %, tol)`` of each other one group."""
     mags = np.abs(np.asarray(values, float))
     top = mags.max() if mags.size else 0.0
-    groups = []  # [magnitude, positions]
+    groups = []
     for i, m in enumerate(mags):
         if m < max(0.05 * top, tol):
             continue
@@ -171,10 +172,16 @@ def direction_pattern(values, tol: float = 0.0) -> str:
                 break
         else:
             groups.append([m, [i]])
+    return groups
+
+
+def direction_pattern(values, tol: float = 0.0) -> str:
+    """``(a,a,0)``-style pattern of direction components (zeros and equal ones as
+    :func:`_magnitude_groups` finds them)."""
     letters = []
-    for g in sorted(groups, key=lambda g: (len(g[1]), -g[0])):
+    for g in sorted(_magnitude_groups(values, tol), key=lambda g: (len(g[1]), -g[0])):
         letters += [chr(ord("a") + len({x for x in letters}))] * len(g[1])
-    letters += ["0"] * (len(mags) - len(letters))
+    letters += ["0"] * (len(np.atleast_1d(values)) - len(letters))
     return "(" + ",".join(letters) + ")"
 
 
@@ -264,7 +271,7 @@ class ModeSpace:
             arms = [np.array(a, float) for a in (ARMS[point] if point else star)]
             k0 = arms[0]
             copies = [s for s in self.subspaces if np.allclose(s.characters, comp.characters, atol=1e-5)]
-            V0 = _orth(self.k_part(copies[0].basis, k0))
+            V0 = orthonormal_columns(self.k_part(copies[0].basis, k0))
             little = [i for i in ops0
                       if np.allclose(_wrap(k0 @ np.linalg.inv(sym.rotations[i // len(cells)])), _wrap(k0))]
             chars = np.array([np.trace(V0.T @ D[i] @ V0) for i in little])
@@ -284,9 +291,9 @@ class ModeSpace:
         """``(3N, D)``: the copy's basis in the canonical coordinates of the irrep's
         directions (one column per arm, or the vector-like small irrep's x, y, z)."""
         if irrep.kind == "arms":
-            cols = [_orth(self.k_part(copy.basis, a))[:, 0] for a in irrep.arms]
+            cols = [orthonormal_columns(self.k_part(copy.basis, a))[:, 0] for a in irrep.arms]
             return np.stack(cols, 1)
-        V = _orth(self.k_part(copy.basis, irrep.arms[0]))
+        V = orthonormal_columns(self.k_part(copy.basis, irrep.arms[0]))
         if irrep.kind in ("polar", "axial") and V.shape[1] == 3:
             X = np.random.default_rng(0).standard_normal((3, 3))
             T = sum(_reference(self.mats[i], irrep.kind) @ X @ (V.T @ self.D[i] @ V).T for i in irrep.little)
@@ -424,11 +431,6 @@ def _wrap(k):
     return np.round(k - np.floor(k + 1e-9), 6)
 
 
-def _orth(M: np.ndarray) -> np.ndarray:
-    u, s, _ = np.linalg.svd(M, full_matrices=False)
-    return u[:, s > 1e-8 * max(s.max(), 1e-300)]
-
-
 def _check_subgroup(child, space, u, child_group, symprec):
     """The child's symmetry must be that of its distortion of the parent (a subgroup
     of the parent's): the parent's operations (times the supercell translations)
@@ -494,22 +496,9 @@ def generic_direction(direction, tol: float = 0.0) -> np.ndarray:
     as :func:`direction_pattern` groups them) and its values replaced by fixed ones
     (:data:`GENERIC`): it has the same isotropy subgroup and says nothing of the amplitudes."""
     v = np.asarray(direction, float)
-    mags = np.abs(v)
-    top = mags.max() if mags.size else 0.0
     out = np.zeros_like(v)
-    levels = []  # distinct magnitudes, in order of appearance
-    for i, m in enumerate(mags):
-        if m < max(0.05 * top, tol):
-            continue
-        level = next((k for k, x in enumerate(levels) if abs(x - m) < max(0.03 * top, tol)), None)
-        if level is None:
-            levels.append(m)
-            level = len(levels) - 1
-        out[i] = level
-    order = np.argsort(-np.array(levels)) if levels else []
-    rank = {int(k): r for r, k in enumerate(order)}
-    for i in np.flatnonzero(mags >= max(0.05 * top, tol) if top else []):
-        out[i] = np.sign(v[i]) * GENERIC[min(rank[int(out[i])], len(GENERIC) - 1)]
+    for rank, (_, positions) in enumerate(sorted(_magnitude_groups(v, tol), key=lambda g: -g[0])):
+        out[positions] = np.sign(v[positions]) * GENERIC[min(rank, len(GENERIC) - 1)]
     return out
 
 
@@ -540,9 +529,8 @@ def order_parameter_field(parent, atoms, items, symprec: float = 1e-3) -> np.nda
 def field_isotropy(parent, S, items, symprec: float = 1e-3) -> str:
     """The isotropy subgroup (Hermann-Mauguin) of ``items`` taken together in supercell ``S``."""
     space = mode_space(parent, S, symprec)
-    u = sum(space.displacement(space.irrep(label), d) / np.linalg.norm(space.displacement(space.irrep(label), d))
-            for label, d in items)
-    return space.isotropy(u)
+    modes = [space.displacement(space.irrep(label), d) for label, d in items]
+    return space.isotropy(sum(w / np.linalg.norm(w) for w in modes))
 
 
 def directions_for(parent, labels, target: str, S=((2, 0, 0), (0, 2, 0), (0, 0, 2)), symprec: float = 1e-3) -> list:

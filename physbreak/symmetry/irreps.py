@@ -49,6 +49,13 @@ class Subspace:
         return self.basis.shape[1]
 
 
+def orthonormal_columns(M: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """An orthonormal basis ``(n, r)`` of the column space of ``M`` (singular values
+    below ``tol`` times the largest dropped; real or complex)."""
+    u, s, _ = np.linalg.svd(M, full_matrices=False)
+    return u[:, s > tol * max(s.max(initial=0.0), 1e-300)]
+
+
 def irreducible_subspaces(D: np.ndarray, seed: int = 0, attempts: int = 8) -> list[Subspace]:
     """Physically irreducible invariant subspaces of the real orthogonal
     representation ``D`` ``(G, n, n)`` (they span the whole space)."""

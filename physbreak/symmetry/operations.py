@@ -80,6 +80,12 @@ def orbit(displacements: np.ndarray, mats: np.ndarray, perms: np.ndarray) -> np.
     return out
 
 
+def distinct_images(vectors: np.ndarray, mats: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """The distinct images ``(k, n, 3)`` of per-atom vectors under the operations
+    (:func:`orbit`, compared at 1e-8, sorted)."""
+    return np.unique(np.round(orbit(vectors, mats, perms), 8) + 0.0, axis=0)
+
+
 def group_name(atoms, symprec: float = SYMPREC) -> str:
     """Space group (Hermann-Mauguin, spglib) of a crystal, point group
     (Schoenflies; linear: ``Dinfh``/``Cinfv``) of a molecule, at ``symprec`` (A)."""
