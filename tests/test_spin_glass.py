@@ -106,3 +106,24 @@ def test_edwards_anderson_sweep_end_to_end(tmp_path):
     assert len(glass["xi_crossings"]) == 1 and model["binder"] is None
     text = run_cli("analyze", tmp_path / "out" / "index.h5", "--no-plots").stdout
     assert "xi_L / L crossing 4x4x4 / 6x6x6" in text and "lowest energy per spin found" in text
+
+
+def test_windowed_crossing_exists_where_a_jackknife_curve_does_not_cross():
+    """Two straight lines crossing at T = 1.1, between grid points: the window
+    fit recovers 1.1 exactly.  One jackknife curve of ``b`` is shifted so that
+    its piecewise-linear difference never changes sign on the grid: the
+    interpolating estimator then has no error, the windowed one has one."""
+    from physbreak.analysis.binder import Curve, pair_crossings
+
+    T = np.array([0.95, 1.0, 1.05, 1.12, 1.2, 1.3])
+    ua, ub = 1.0 + 0.5 * (T - 1.1), 1.0 + 0.8 * (T - 1.1)
+    jk_a = np.stack([ua + 1e-4 * np.cos(j + T) for j in range(10)])
+    jk_b = np.stack([ub + 1e-4 * np.sin(j * T) for j in range(10)])
+    jk_b[3] = 1.012 + 0.45 * (T - 1.1)  # its line crosses a's at T = 1.34, beyond the grid
+    a, b = Curve("4", 64, [4], T, ua, jk_a, T), Curve("6", 216, [6], T, ub, jk_b, T)
+    (plain,), warnings = pair_crossings(a, b)
+    assert plain["tc_err"] is None and any("does not cross" in w for w in warnings)
+    (fit,), warnings = pair_crossings(a, b, window=4)
+    assert fit["tc"] == pytest.approx(1.1, abs=1e-12) and fit["u4"] == pytest.approx(1.0, abs=1e-12)
+    assert 0.1 < fit["tc_err"] < 0.5  # the odd curve's crossing, 0.24 away, dominates the error
+    assert not any("does not cross" in w for w in warnings)

@@ -75,8 +75,23 @@ def _on(grid, curve: Curve, values=None):
     return np.apply_along_axis(lambda v: np.interp(grid, curve.T, v), -1, np.atleast_2d(values))
 
 
-def pair_crossings(a: Curve, b: Curve) -> tuple[list[dict], list[str]]:
-    """Every crossing of two sizes: ``[{"tc", "tc_err", "u4", "u4_err"}]`` and warnings."""
+def _line_root(T: np.ndarray, d: np.ndarray) -> float:
+    """The zero of the least-squares straight line through ``(T, d)``; nan for a flat line."""
+    slope, intercept = np.polyfit(T, d, 1)
+    return float(-intercept / slope) if slope != 0.0 else float("nan")
+
+
+def pair_crossings(a: Curve, b: Curve, window: int | None = None) -> tuple[list[dict], list[str]]:
+    """Every crossing of two sizes: ``[{"tc", "tc_err", "u4", "u4_err"}]`` and warnings.
+
+    ``window=None``: the zero of ``U_a - U_b`` linear between grid points (for
+    reweighted curves on a fine grid).  ``window=k``: the zero of the
+    least-squares straight line through ``U_a - U_b`` at the ``k`` grid points
+    nearest the crossing (for curves known only at a few sampled points, where
+    a jackknife curve's own piecewise-linear crossing may not exist); every
+    jackknife curve is refitted on the same points, so its crossing always
+    exists and a poorly determined crossing gets a large error rather than none.
+    """
     lo, hi = max(a.T[0], b.T[0]), min(a.T[-1], b.T[-1])
     warnings = []
     if lo >= hi:
@@ -85,15 +100,23 @@ def pair_crossings(a: Curve, b: Curve) -> tuple[list[dict], list[str]]:
     ua, ub = _on(grid, a)[0], _on(grid, b)[0]
     found = roots(grid, ua - ub)
     out = []
-    for tc in found:
-        def at(T, u1, u2):  # the crossing of (u1, u2) nearest tc, and U4 there
-            r = roots(T, u1 - u2)
-            if r.size == 0:
-                return np.nan, np.nan
-            t = r[np.argmin(np.abs(r - tc))]
-            return t, 0.5 * (np.interp(t, T, u1) + np.interp(t, T, u2))
+    for t0 in found:
+        if window is None:
+            def at(T, u1, u2, t0=t0):  # the crossing of (u1, u2) nearest t0, and U4 there
+                r = roots(T, u1 - u2)
+                if r.size == 0:
+                    return np.nan, np.nan
+                t = r[np.argmin(np.abs(r - t0))]
+                return t, 0.5 * (np.interp(t, T, u1) + np.interp(t, T, u2))
+        else:
+            near = np.sort(np.argsort(np.abs(grid - t0))[:max(2, window)])
 
-        u4 = at(grid, ua, ub)[1]
+            def at(T, u1, u2, near=near):  # the fitted lines' crossing on the points near t0, and U4 there
+                t = _line_root(T[near], u1[near] - u2[near])
+                return t, 0.5 * (np.polyval(np.polyfit(T[near], u1[near], 1), t)
+                                 + np.polyval(np.polyfit(T[near], u2[near], 1), t))
+
+        tc, u4 = at(grid, ua, ub)
         var_t, var_u, failed = 0.0, 0.0, False
         for jk_curves, other, first in ((_on(grid, a, a.jk), ub, True), (_on(grid, b, b.jk), ua, False)):
             samples = np.array([at(grid, c, other) if first else at(grid, other, c) for c in jk_curves])

@@ -14,7 +14,10 @@ then disorder averages ``[.]`` over instances::
 
 (the second-moment correlation length, Ballesteros et al. 2000).  ``xi_L / L``
 and ``g`` are scale invariant at Tc: the crossings of consecutive sizes
-(linear between sampled temperatures) estimate it.  Errors are jackknife over
+estimate it, each the zero of a straight line fitted to the difference of the
+two curves at the :data:`FIT_POINTS` sampled temperatures nearest it (a
+jackknife curve is refitted on the same points, so the error exists even
+where the curves nearly merge, as ``g`` does in 3D).  Errors are jackknife over
 :data:`N_GROUPS` groups of instances (the disorder fluctuation dominates the
 thermal one; each instance's runs must be equilibrated -- the report compares
 ``[<q^2>]`` of the last half of the samples with the last quarter at the
@@ -30,6 +33,7 @@ from physbreak.analysis.stats import jackknife_error
 from physbreak.mc.sampling import overlap_pairs
 
 N_GROUPS = 20
+FIT_POINTS = 4  # sampled temperatures per crossing fit
 
 
 def is_spin_glass(system) -> bool:
@@ -120,7 +124,7 @@ def spin_glass_analysis(systems_by_size: dict, discard: int = 0) -> dict:
     for key, name in (("xi_over_L", "xi_crossings"), ("g", "g_crossings")):
         pairs = []
         for a, b in zip(averages[:-1], averages[1:]):
-            found, w = pair_crossings(_curve(a, key), _curve(b, key))
+            found, w = pair_crossings(_curve(a, key), _curve(b, key), window=FIT_POINTS)
             warnings += [f"{key}: {x}" for x in w]
             pairs.append({"sizes": [a["size"], b["size"]],
                           "crossings": [{"tc": c["tc"], "tc_err": c["tc_err"], "value": c["u4"],
