@@ -6,7 +6,9 @@
 #   2. bench/mc_gpu.py: 2D Ising flips/ns at L = 4096 and 16384 of the fused
 #      Triton kernel (goal: 900 flips/ns at L = 16384), the multi-spin-coded and
 #      the torch kernels, and the energy at T = 2.0 against the exact torus value;
-#   3. bench/structure_throughput.py: e3nn predictor training/inference, GPU vs CPU;
+#   3. bench/structure_throughput.py: e3nn predictor training/inference, GPU vs CPU,
+#      and e3nn vs cuequivariance tensor products in the same run (where
+#      cuequivariance-torch is installed; with cuequivariance-ops-torch-cu12 for its kernels);
 #   4. bench/train_throughput.py: spin predictors' training, GPU vs CPU;
 #   5. tests/test_distributed.py: data-parallel training (gloo; NCCL needs 2 GPUs);
 #   6. bench/perovskite_md.py: Langevin MD steps/s, GPU vs CPU.
@@ -33,7 +35,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to OUTDIR/N
 }
 step tests 150 python -m pytest -q tests/test_cuda.py tests/test_physics.py::test_metropolis_on_cuda_matches_onsager
 step mc_gpu 120 python bench/mc_gpu.py --json "$out/mc_gpu.json"
-step structure_throughput 90 python bench/structure_throughput.py --repeats 2 --json "$out/structure_throughput.json"
+step structure_throughput 120 python bench/structure_throughput.py --repeats 2 --json "$out/structure_throughput.json"
 step train_throughput 60 python bench/train_throughput.py --problems 32 --epochs 1 --devices cpu cuda \
     --json "$out/train_throughput.json"
 step distributed 60 python -m pytest -q tests/test_distributed.py

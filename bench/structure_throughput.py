@@ -2,7 +2,12 @@
 predictor with each breaker, next to the plain equivariant network in the same
 run, on BaTiO3 parent cells (the ratio is what to compare; absolute rates depend
 on the machine).  With a CUDA GPU present, every breaker is also trained and
-run on it, and the speed-up over the CPU is printed.
+run on it, and the speed-up over the CPU is printed.  Where cuequivariance is
+installed, the sbs predictor is run again with cuequivariance's edge tensor
+products (``tensor_products = "cuequivariance"``, the same network) on every
+device, and its speed relative to e3nn's is printed (with whether
+cuequivariance's CUDA kernels, ``cuequivariance-ops-torch``, or its torch
+fallback ran).
 
     python bench/structure_throughput.py [--problems 64] [--epochs 2] [--repeats 3] [--threads 1] [--json FILE]
 """
@@ -10,6 +15,7 @@ run on it, and the speed-up over the CPU is printed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import time
 
@@ -18,12 +24,14 @@ import torch
 from physbreak.problems.batio3 import make_dataset
 from physbreak.learn.structure import STRUCTURE_BREAKERS as BREAKERS
 from physbreak.learn.structure import StructurePredictor, breaker_irreps_of
+from physbreak.nn.cue_tensor_product import available
 
 
-def rates(breaker, device, problems, args) -> dict:
+def rates(breaker, device, problems, args, tensor_products="e3nn") -> dict:
     """Best-of-repeats training and inference structures/s of one breaker on one
     device; the breaker reads the irreps the dataset's breaking sets use, as in training."""
-    model = StructurePredictor(breaker, seed=0, device=device, breaker_irreps=breaker_irreps_of(problems))
+    model = StructurePredictor(breaker, seed=0, device=device, breaker_irreps=breaker_irreps_of(problems),
+                               tensor_products=tensor_products)
     model.predict(problems)  # warm-up: caches, allocator, CUDA kernels
     train, infer = [], []
     for _ in range(args.repeats):  # best of repeats: the machine's noise is one-sided
@@ -64,6 +72,18 @@ def main():
         print(f"CUDA ({torch.cuda.get_device_name()}): speed-up over the CPU")
         for b, r in rows.items():
             print(f"{b:>8} train {r['train_cuda'] / r['train']:6.1f}x  infer {r['infer_cuda'] / r['infer']:6.1f}x")
+    if available():
+        kernels = importlib.util.find_spec("cuequivariance_ops_torch") is not None
+        print(f"cuequivariance tensor products (sbs; {'CUDA kernels' if kernels else 'torch fallback'}), "
+              "speed relative to e3nn's in the same run")
+        for device in devices:
+            cue = rates("sbs", device, problems, args, "cuequivariance")
+            rows.setdefault("sbs_cuequivariance", {}).update(cue)
+            suffix = "" if device == "cpu" else f"_{device}"
+            e3nn = rows["sbs"]
+            print(f"{device:>8} train {cue['train' + suffix] / e3nn['train' + suffix]:6.2f}x  "
+                  f"infer {cue['infer' + suffix] / e3nn['infer' + suffix]:6.2f}x")
+        rows["sbs_cuequivariance"]["cuda_kernels"] = kernels
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

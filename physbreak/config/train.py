@@ -170,6 +170,8 @@ class StructuresSchema(Schema):
     seed: Seed = 0
     output: Name = "structures_benchmark"
     device: Device = "cpu"
+    tensor_products: Literal["e3nn", "cuequivariance"] = Field(
+        "e3nn", description="the edge tensor products' library (cuequivariance: pip install cuequivariance-torch)")
     breakers: StructureBreakers = list(STRUCTURE_BREAKERS)
     datasets: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=64)] = Field(
         list(BUILT_IN), description=f"{', '.join(BUILT_IN)} or .h5 files written by `physbreak groundstates`")
@@ -198,10 +200,12 @@ class StructuresConfig:
     options: dict = field(default_factory=dict)  # dataset name (or "files") -> its table
     seed: int = 0
     device: str = "cpu"
+    tensor_products: str = "e3nn"
 
 
 def parse_structures(raw: dict) -> StructuresConfig:
     s = validate(StructuresSchema, raw)
     options = {name: getattr(s, name).model_dump() for name in BUILT_IN + ("files",)}
     options["batio3"]["parents"] = list(s.batio3.parents)
-    return StructuresConfig(s.output, as_tuple(s.breakers), tuple(s.datasets), options, s.seed, s.device)
+    return StructuresConfig(s.output, as_tuple(s.breakers), tuple(s.datasets), options, s.seed, s.device,
+                            s.tensor_products)

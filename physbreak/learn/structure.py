@@ -92,12 +92,15 @@ class StructurePredictor(Predictor):
         breaker_irreps: the part of :data:`BREAKER_IRREPS` the network reads
             (sbs, sympe, noise; :func:`breaker_irreps_of` a dataset).
         hidden, layers, cutoff (A): the e3nn network.
+        tensor_products: ``"e3nn"`` or ``"cuequivariance"``
+            (:meth:`StructureNet.use_tensor_products`; not part of the checkpoint).
     """
 
     kind, domain, schedule, default_lr = "structure_e3nn", "structure", "cosine", 5e-3
 
     def __init__(self, breaker="sbs", hidden: str = DEFAULT_HIDDEN, layers: int = 2, device="cpu", seed: int = 0,
-                 species=("Ba", "Ti", "O"), cutoff: float = 4.5, breaker_irreps: str = BREAKER_IRREPS):
+                 species=("Ba", "Ti", "O"), cutoff: float = 4.5, breaker_irreps: str = BREAKER_IRREPS,
+                 tensor_products: str = "e3nn"):
         breaker = make_breaker(breaker) if isinstance(breaker, str) else breaker
         if breaker.name not in STRUCTURE_BREAKERS:
             raise ValueError(f"breaker {breaker.name!r}: the structure predictor takes one of "
@@ -118,7 +121,7 @@ class StructurePredictor(Predictor):
             irreps = ""
         else:
             irreps = "+".join(ir for ir in BREAKER_SLOTS if ir in parts)
-        net = StructureNet(list(species), irreps, hidden, layers, cutoff=cutoff)
+        net = StructureNet(list(species), irreps, hidden, layers, cutoff=cutoff).use_tensor_products(tensor_products)
         head = None
         if self.lab_frame:  # a Cartesian head: three numbers per atom, read as a displacement
             head = torch.nn.Sequential(torch.nn.Linear(N_LAB + len(species), 64), torch.nn.SiLU(),

@@ -78,6 +78,19 @@ class StructureNet(torch.nn.Module):
         self.hyper = {"species": self.species, "breaker_irreps": breaker_irreps, "hidden": hidden,
                       "layers": layers, "lmax": lmax, "cutoff": cutoff, "n_basis": n_basis, "neighbors": neighbors}
 
+    def use_tensor_products(self, backend: str):
+        """Compute the edge tensor products with ``backend``: ``"e3nn"`` (as built)
+        or ``"cuequivariance"`` (:mod:`physbreak.nn.cue_tensor_product`: the same
+        function with the same weights, so a checkpoint loads under either)."""
+        from physbreak.nn.cue_tensor_product import BACKENDS, CueTensorProduct
+
+        if backend not in BACKENDS:
+            raise ValueError(f"tensor products {backend!r}: one of {', '.join(BACKENDS)}")
+        if backend == "cuequivariance":
+            for conv in [m for m in self.mp.modules() if isinstance(getattr(m, "tp", None), o3.TensorProduct)]:
+                conv.tp = CueTensorProduct(conv.tp)
+        return self
+
     def forward(self, pos, species_onehot, breaker, src, dst, shift, graph, n_graphs: int):
         """``(displacement (n, 3) 1o, strain (n_graphs, 6) in irreps 0e + 2e)``."""
         vec = pos[dst] - pos[src] + shift

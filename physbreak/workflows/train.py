@@ -30,6 +30,7 @@ Structures (``kind = "structures"``)::
     seed = 0
     output = "structures_benchmark"        # folder: checkpoints/, results/, report.md, group_ok.png
     device = "cpu"
+    tensor_products = "e3nn"               # or "cuequivariance" (same network and weights; pip install cuequivariance-torch)
     breakers = ["none", "sbs", "sympe", "noise", "baseline", "canonical"]
     datasets = ["batio3", "molecules", "glazer", "polar_tilt", "my_structures.h5"]   # built in, or files
     [batio3]                               # strained parent cells -> polar ground states
@@ -106,6 +107,11 @@ def run(cfg: TrainConfig | StructuresConfig, progress: bool | None = None) -> Pa
     from physbreak.learn import distributed
 
     check_device(cfg.device)
+    if getattr(cfg, "tensor_products", "e3nn") == "cuequivariance":
+        from physbreak.nn.cue_tensor_product import available
+
+        if not available():
+            raise ConfigError("tensor_products", "cuequivariance", "'e3nn', or install cuequivariance-torch")
     # under several processes rank 0 holds the claim for all of them (it alone writes)
     with claim(cfg.output, "output") if distributed.is_main() else contextlib.nullcontext():
         distributed.barrier()  # the others start once the claim is held
@@ -234,7 +240,8 @@ def run_structures(cfg: StructuresConfig, progress=None) -> Path:
         for breaker in cfg.breakers:
             tasks.append(Task(label, breaker, data,
                               build=lambda t, breaker=breaker, extra=extra: make_predictor(
-                                  breaker, t, cfg.device, cfg.seed, **extra),
+                                  breaker, t, cfg.device, cfg.seed, tensor_products=cfg.tensor_products,
+                                  **extra),
                               evaluate=lambda p, test: evaluate_structures(p, test, cfg.seed),
                               fit={"epochs": opts["epochs"], "lr": 5e-3, "batch_size": 16, "seed": cfg.seed}))
     results = run_tasks(tasks, cfg.output, progress)
