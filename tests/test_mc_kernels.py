@@ -200,3 +200,23 @@ def test_simulate_records_the_kernel_it_picked(tmp_path):
             e = estimate(system.streams["energy"])  # (samples, chains): binning error
             assert abs(e.mean - ising_torus_energy(4, 2.5)) < SIGMAS * e.error
     assert kernels == {"ising": "checkerboard", "potts": "compiled", "triangular": "compiled"}
+
+
+def test_wolff_bond_test_with_bounds_decides_as_the_exponential():
+    """The O(n) Wolff bond test evaluates exp only between two bounds: on 4e5
+    (u, x) pairs, x from 1e-6 to 100, it decides exactly as u < 1 - exp(-x)."""
+    import numba
+
+    from physbreak.mc.wolff import _joins
+
+    @numba.njit
+    def decide(u, x):
+        out = np.empty(u.size, np.bool_)
+        for k in range(u.size):
+            out[k] = _joins(u[k], x[k])
+        return out
+
+    rng = np.random.default_rng(0)
+    x = 10.0 ** rng.uniform(-6, 2, 400_000)
+    u = rng.random(x.size)
+    assert np.array_equal(decide(u, x), u < 1.0 - np.exp(-x))

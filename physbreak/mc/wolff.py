@@ -32,6 +32,17 @@ _U = np.uint64
 
 
 @numba.njit(inline="always")
+def _joins(u, x):
+    """``u < 1 - exp(-x)`` for ``x > 0``, with ``exp`` evaluated only between the
+    bounds ``1 - 1/(1 + x + x^2/2) <= 1 - exp(-x) <= x - x^2/2 + x^3/6``."""
+    if u < 1.0 - 1.0 / (1.0 + x * (1.0 + 0.5 * x)):
+        return True
+    if u >= x * (1.0 - x * (0.5 - x / 6.0)):
+        return False
+    return u < 1.0 - np.exp(-x)
+
+
+@numba.njit(inline="always")
 def _on_cluster(s, nbr, jn, beta, padd, state, in_cluster, stack, r, label):
     """Grow and reflect one cluster of chain ``s`` ``(N, n)``; returns its size.
     ``padd > 0``: Ising with one |J| on every bond, ``1 - exp(-2 beta |J|)``."""
@@ -66,7 +77,7 @@ def _on_cluster(s, nbr, jn, beta, padd, state, in_cluster, stack, r, label):
             for a in range(n):
                 p_j += s[j, a] * r[a]
             x = 2.0 * beta * jn[i, k] * p_i * p_j
-            if x > 0.0 and uniform(state) < (padd if padd > 0.0 else 1.0 - np.exp(-x)):
+            if x > 0.0 and (uniform(state) < padd if padd > 0.0 else _joins(uniform(state), x)):
                 in_cluster[j] = label
                 stack[top] = j
                 top += 1
@@ -106,7 +117,7 @@ def _ising_cluster(s, nbr, jn, beta, threshold, state, in_cluster, stack, label)
                 if threshold > _U(0):
                     join = u < threshold
                 else:
-                    join = u * 2.0**-32 < 1.0 - np.exp(-2.0 * beta * x)
+                    join = _joins(u * 2.0**-32, 2.0 * beta * x)
                 if join:
                     s[j] = -s[j]
                     in_cluster[j] = label
