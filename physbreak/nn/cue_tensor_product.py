@@ -21,6 +21,7 @@ checkpoint loads under either backend.  ``pip install cuequivariance-torch``.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 
 import torch
@@ -71,9 +72,9 @@ class CueTensorProduct(torch.nn.Module):
         out_irreps = [str(ir) for _, ir in poly.operands[-1].irreps]
         paths = {(p.indices[1], p.indices[2], out_irreps[p.indices[3]]): (p.indices[0], p.indices[3])
                  for p in stp.paths}
-        cue_out = _offsets([mul * ir.dim for mul, ir in poly.operands[-1].irreps])
-        cue_w = _offsets([math.prod(seg) for seg in stp.operands[0].segments])
-        e3nn_out = _offsets([mul * ir.dim for mul, ir in tp.irreps_out])
+        cue_out = list(itertools.accumulate((mul * ir.dim for mul, ir in poly.operands[-1].irreps), initial=0))
+        cue_w = list(itertools.accumulate((math.prod(seg) for seg in stp.operands[0].segments), initial=0))
+        e3nn_out = list(itertools.accumulate((mul * ir.dim for mul, ir in tp.irreps_out), initial=0))
         w_index = torch.zeros(self._cue.weight_numel, dtype=torch.long)
         out_index = torch.zeros(tp.irreps_out.dim, dtype=torch.long)
         offset = 0
@@ -98,10 +99,3 @@ class CueTensorProduct(torch.nn.Module):
         out = self._cue(x1, x2, weight[:, self.w_index])
         return out[:, self.out_index]
 
-
-def _offsets(sizes) -> list[int]:
-    out, total = [], 0
-    for s in sizes:
-        out.append(total)
-        total += int(s)
-    return out
