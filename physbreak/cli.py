@@ -265,7 +265,6 @@ def main(argv=None) -> int:
     try:
         if args.command == "simulate":
             from physbreak.config import load_text, parse, read_toml
-            from physbreak.workflows import perovskite_run
             from physbreak.workflows.simulate import simulate
 
             from physbreak.resources import use_threads
@@ -280,6 +279,8 @@ def main(argv=None) -> int:
                 raise ConfigError("kind", kind, f"'run' or 'perovskite' for physbreak simulate (a {kind} config "
                                   f"runs with `physbreak {OTHER_COMMAND[kind]}`)")
             if kind == "perovskite":
+                from physbreak.workflows import perovskite_run
+
                 cfg = perovskite_run.parse(text)
                 if args.check:
                     perovskite_run.preflight(cfg)

@@ -4,6 +4,7 @@ allocating it) and the thread pools."""
 from __future__ import annotations
 
 import os
+import sys
 
 from physbreak.errors import ResourceError
 
@@ -50,12 +51,15 @@ def use_threads(threads: int) -> int:
     """Set torch's and numba's thread pools to ``threads`` (0: every core this
     process may run on, at most numba's pool) and return the number set.  The
     pools are set explicitly so that several processes on one machine do not
-    oversubscribe it."""
+    oversubscribe it.  torch is not imported for this: if it is not loaded yet,
+    ``OMP_NUM_THREADS`` is set, which its pool reads when it is."""
     import numba
-    import torch
 
     n = cores() if threads == 0 else threads
     n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
-    torch.set_num_threads(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+    else:
+        os.environ["OMP_NUM_THREADS"] = str(n)
     numba.set_num_threads(n)
     return n

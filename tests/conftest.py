@@ -31,8 +31,9 @@ def run_chains(model, sampler, n_therm, n_samples, seed=0, ordered=False):
     e, m = [], []
     for _ in range(n_samples):
         sampler.sweep(state)
-        e.append((model.energy(state) / model.n_sites).numpy())
-        m.append(model.magnetization(state).numpy())
+        s = torch.as_tensor(state)  # the compiled kernels' state is a numpy array
+        e.append((model.energy(s) / model.n_sites).numpy())
+        m.append(model.magnetization(s).numpy())
     return np.array(e), np.array(m)
 
 

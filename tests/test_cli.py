@@ -4,6 +4,7 @@ clear line on stderr, exit code 2, and no lost output."""
 import json
 import os
 import subprocess
+import sys
 
 import h5py
 import pytest
@@ -58,6 +59,33 @@ def test_simulate_and_analyze_console_script(tmp_path):
                        text=True)
     os.close(write)
     assert r.returncode == 141 and r.stderr == ""
+
+
+@pytest.mark.parametrize("model, lattice, algorithm, extra", [
+    ("xy", "square", "metropolis", ""), ("ising", "cubic", "metropolis", ""), ("potts", "triangular", "metropolis", ""),
+    ("heisenberg", "cubic", "wolff", ""), ("ising", "square", "swendsen_wang", ""),
+    ("ising", "square", "tempering", "replicas = 2\n"), ("xy", "square", "metropolis", "modes = true\n")])
+def test_cpu_simulate_never_imports_torch(tmp_path, model, lattice, algorithm, extra):
+    """Every CPU kernel runs on numpy arrays: torch (seconds to import) is never loaded."""
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f"""seed = 1
+[lattice]
+kind = "{lattice}"
+sizes = [4]
+[model]
+kind = "{model}"
+[temperatures]
+values = [1.0, 2.0]
+[sampler]
+algorithm = "{algorithm}"
+thermalization = 5
+samples = 5
+{extra}""")
+    script = ("import sys; from physbreak.cli import main; code = main(sys.argv[1:]); "
+              "sys.exit(code or (3 if 'torch' in sys.modules else 0))")
+    r = subprocess.run([sys.executable, "-c", script, "simulate", str(cfg), "--out", str(tmp_path / "r.h5"),
+                        "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
 
 
 @pytest.mark.parametrize("old, new, fragments", [

@@ -17,7 +17,7 @@ import torch
 
 from physbreak.analysis import estimate, ising_torus_energy, spin_wave_energy
 from physbreak.lattice import build, from_edges
-from physbreak.mc import checkerboard, compiled
+from physbreak.mc import checkerboard, checkerboard_on, compiled
 from physbreak.mc.sampling import observed_totals, run_block, streams
 from physbreak.systems import Ising, Potts, make_model
 from test_samplers_exact import ISING_STATES, POTTS_STATES, exact_averages
@@ -117,16 +117,75 @@ def test_on_dimer_exact(kind):
     assert_close(-2 * rows["energy"], exact, kind)
 
 
+@pytest.mark.parametrize("kernel", [compiled, checkerboard_on])
 @pytest.mark.parametrize("kind, lattice, L, T", [("xy", "square", 16, 0.05), ("heisenberg", "cubic", 6, 0.05)])
-def test_on_spin_wave_energy_at_low_temperature(kind, lattice, L, T):
-    """e = -z/2 + (n - 1) T / 2 to first order in T (equipartition of the spin waves)."""
+def test_on_spin_wave_energy_at_low_temperature(kernel, kind, lattice, L, T):
+    """e = -z/2 + (n - 1) T / 2 to first order in T (equipartition of the spin waves),
+    for the neighbour-table kernel and the vectorised checkerboard one."""
     model = make_model(kind, build(lattice, L))
-    sampler = compiled.CompiledMetropolis(model, [T] * 4, np.random.SeedSequence(13), step=0.3)
+    sampler = kernel.CompiledMetropolis(model, [T] * 4, np.random.SeedSequence(13), step=0.3)
     rows, _ = sample(model, sampler, 300, 1500, ordered=True)
     n, dim = model.n_components, len(model.lattice.size)
     est = estimate(rows["energy"])
     # second-order corrections are O(T^2) ~ 2.5e-3 relative to the T term at T = 0.05
     assert abs(est.mean - spin_wave_energy(T, n, dim)) < SIGMAS * est.error + 0.01 * T, est
+
+
+@pytest.mark.parametrize("kind, lattice, L", [("xy", "square", 6), ("xy", "cubic", 4), ("heisenberg", "cubic", 4),
+                                              ("heisenberg", "square", 6)])
+def test_checkerboard_on_measures_what_the_reducers_measure(kind, lattice, L):
+    """The vectorised O(n) kernel's totals -- energy, m, staggered m, helicity sums
+    and the vortex count by axis crossings -- equal the neighbour-table reducers
+    (vortices by arctan) on random states and after sweeps (float64 round-off)."""
+    model = make_model(kind, build(lattice, L))
+    assert checkerboard_on.supports(model)
+    sampler = checkerboard_on.CompiledMetropolis(model, [0.3, 1.0, 5.0], np.random.SeedSequence(3))
+    state = sampler.resident(model.initial_array(3, np.random.default_rng(1)))
+    assert np.allclose(sampler.totals(state), observed_totals(model, state), rtol=0, atol=1e-10)
+    if kind == "xy" and lattice == "square":
+        assert observed_totals(model, state)[:, -1].min() > 0  # a random start has vortices to count
+    totals, _ = sampler.run(state, 20, 1, adapt=True)
+    assert np.allclose(totals[-1], observed_totals(model, state), rtol=0, atol=1e-10)
+    assert np.allclose(np.linalg.norm(state, axis=-1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, lattice, L", [("xy", "square", 8), ("heisenberg", "cubic", 4), ("xy", "triangular", 6)])
+def test_wolff_measures_what_the_reducers_measure(kind, lattice, L):
+    """Wolff on O(n) models measures on the packed layout where the vectorised kernel
+    applies (square, cubic) and with the neighbour-table reducers elsewhere: both give
+    the from-scratch totals after a block (``sample`` checks the last row)."""
+    from physbreak.mc import Wolff
+
+    model = make_model(kind, build(lattice, L))
+    sampler = Wolff(model, [0.5, 1.0, 3.0], np.random.SeedSequence(4))
+    assert (sampler.packed[2] > 0) == (lattice != "triangular")
+    rows, _ = sample(model, sampler, 10, 30)
+    assert np.all(rows["energy"] < 0)
+
+
+def test_expneg_is_the_exponential():
+    """The polynomial exp(-x) of the vectorised kernel: relative error below 1e-12 on
+    [0, 40] (the acceptance probabilities are those of the exact exponential), 1 below 0."""
+    import numba
+
+    x = np.linspace(-1.0, 40.0, 200001)
+    got = numba.njit(lambda v: np.array([checkerboard_on.expneg(t) for t in v]))(x)
+    assert np.max(np.abs(got / np.exp(-np.clip(x, 0.0, None)) - 1.0)) < 1e-12
+
+
+@pytest.mark.parametrize("kind, lattice, L, T", [("xy", "square", 8, 0.9), ("heisenberg", "cubic", 4, 1.4)])
+def test_checkerboard_on_agrees_with_the_neighbour_table_kernel(kind, lattice, L, T):
+    """Near the transition (where every proposal width matters): energy and |m| of
+    the vectorised kernel against the neighbour-table kernel (itself checked against
+    the exact dimer), within 4 combined binned errors."""
+    model = make_model(kind, build(lattice, L))
+    found = []
+    for kernel, seed in ((compiled, 21), (checkerboard_on, 22)):
+        sampler = kernel.CompiledMetropolis(model, [T] * 8, np.random.SeedSequence(seed))
+        rows, _ = sample(model, sampler, 500, 6000)
+        found.append([estimate(rows["energy"]), estimate(rows["abs_magnetization"])])
+    for a, b in zip(*found):
+        assert abs(a.mean - b.mean) < SIGMAS * np.hypot(a.error, b.error), (kind, a, b)
 
 
 @pytest.mark.parametrize("T", [2.0, 2.269, 3.0])
@@ -141,20 +200,20 @@ def test_ising_kaufman_torus_energy_both_kernels(T):
         assert_close(rows["energy"], exact, type(sampler).__module__)
     
 
-@pytest.mark.parametrize("kind", ["ising", "potts", "heisenberg", "checkerboard"])
+@pytest.mark.parametrize("kind", ["ising", "potts", "heisenberg", "checkerboard", "checkerboard_on"])
 def test_blocks_and_threads_do_not_change_the_chain(monkeypatch, kind):
     """With several blocks per colour class, one thread and two give the same chain bit for bit."""
     monkeypatch.setattr(compiled, "BLOCK_SITES", 16)
-    model = make_model("ising" if kind == "checkerboard" else kind, build("cubic", 6), J=[1.0],
-                       h=0.1 if kind not in ("ising", "checkerboard") else 0.0)
+    model_kind = {"checkerboard": "ising", "checkerboard_on": "heisenberg"}.get(kind, kind)
+    model = make_model(model_kind, build("cubic", 6), J=[1.0], h=0.1 if kind in ("potts", "heisenberg") else 0.0)
     assert compiled.n_blocks(model.n_sites) > 1
-    kernel = checkerboard if kind == "checkerboard" else compiled
+    kernel = {"checkerboard": checkerboard, "checkerboard_on": checkerboard_on}.get(kind, compiled)
     results = []
     for threads in (1, 2):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         sampler = kernel.CompiledMetropolis(model, [1.5, 3.0], np.random.SeedSequence(16))
         assert getattr(sampler, "blocks", 2) > 1
         rows, state = sample(model, sampler, 20, 30)
-        results.append((rows["energy"], state.numpy().copy()))
+        results.append((rows["energy"], state.copy()))
     numba.set_num_threads(1)
     assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])

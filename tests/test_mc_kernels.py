@@ -151,14 +151,15 @@ def test_swendsen_wang_matches_exact_enumeration_and_kaufman():
     M2 = (S.mean(1)) ** 2
     temps = [1.8, 2.269, 3.0]
     sw = SwendsenWang(model, np.repeat(temps, 16), np.random.SeedSequence(0))
-    state = model.initial_state(48, torch.Generator().manual_seed(0))
+    state = sw.resident(model.initial_state(48, torch.Generator().manual_seed(0)))
     for _ in range(100):
         sw.sweep(state)
     e, m2 = [], []
     for _ in range(3000):
         sw.sweep(state)
-        e.append((model.energy(state) / 16).numpy())
-        m2.append((model.magnetization(state) ** 2).sum(1).numpy())
+        s = torch.as_tensor(state).float()
+        e.append((model.energy(s) / 16).numpy())
+        m2.append((model.magnetization(s) ** 2).sum(1).numpy())
     e, m2 = np.mean(e, 0).reshape(3, 16), np.mean(m2, 0).reshape(3, 16)
     for k, T in enumerate(temps):
         w = np.exp(-(E - E.min()) / T)
@@ -166,13 +167,13 @@ def test_swendsen_wang_matches_exact_enumeration_and_kaufman():
             assert abs(est.mean() - exact) < SIGMAS * est.std(ddof=1) / 4, (T, est.mean(), exact)
     big = Ising(build("square", 32))
     sw = SwendsenWang(big, [2.269] * 8, np.random.SeedSequence(1))
-    state = big.initial_state(8, torch.Generator().manual_seed(1))
+    state = sw.resident(big.initial_state(8, torch.Generator().manual_seed(1)))
     for _ in range(200):
         sw.sweep(state)
     series = []
     for _ in range(2000):
         sw.sweep(state)
-        series.append((big.energy(state) / big.n_sites).numpy())
+        series.append((big.energy(torch.as_tensor(state).float()) / big.n_sites).numpy())
     per_chain = np.mean(series, 0)
     assert abs(per_chain.mean() - ising_torus_energy(32, 2.269)) < SIGMAS * per_chain.std(ddof=1) / np.sqrt(8)
 

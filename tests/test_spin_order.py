@@ -57,7 +57,7 @@ def _exact(kind, L, values, n):
     """A SystemData holding one exact state ``values`` (N, n) at T = 0.1 as 4 identical samples."""
     lattice = build(kind, L)
     model = Ising(lattice) if n == 1 else ONModel(lattice, n)
-    B = torch.as_tensor(mode_basis(lattice)[0])
+    B = mode_basis(lattice)[0]
     state = torch.as_tensor(values[None, :, 0] if n == 1 else values[None])
     modes = mode_projections(model, state, B)
     attrs = {"lattice": kind, "size": np.array(lattice.size), "periodic": True, "n_sites": lattice.n_sites,

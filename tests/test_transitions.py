@@ -42,7 +42,7 @@ def test_potts10_is_first_order_with_the_latent_heat(tmp_path):
 
 def test_potts3_is_continuous(tmp_path):
     tc = potts_2d_tc(3)
-    result = run(tmp_path, "p3", potts(3, [8, 16], np.round(tc + np.linspace(-0.03, 0.03, 5), 5), 4000))
+    result = run(tmp_path, "p3", potts(3, [8, 16], np.round(tc + np.linspace(-0.03, 0.03, 5), 5), 8000))
     assert result["transition"]["kind"] == "continuous", result["transition"]
     assert result["binder"]["u4"] is not None and result["binder"]["u4_err"] > 0
 

@@ -207,6 +207,8 @@ def _toml_value(v) -> str:
 
 def check_device(device: str):
     """Before a run starts: a ConfigError when ``device`` asks for CUDA and there is none."""
+    if not device.startswith("cuda"):
+        return
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():

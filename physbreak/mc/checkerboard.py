@@ -31,6 +31,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from physbreak.lazy import to_numpy
 from physbreak.mc.compiled import ResidentKernel, n_blocks
 from physbreak.mc.rng import step32
 
@@ -243,7 +244,7 @@ class CompiledMetropolis(ResidentKernel):
     def run(self, state, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
             measure: bool = True) -> np.ndarray | None:
         """As :meth:`physbreak.mc.compiled.CompiledMetropolis.run` (totals ``(n_samples, C, 3)``)."""
-        spins = state.numpy()
+        spins = to_numpy(state)  # a CPU tensor shares its memory: updated in place too
         packed = self.layout.pack(spins)
         out = np.zeros((n_samples, self.n_chains, 3))
         lay = self.layout
@@ -256,26 +257,31 @@ class CompiledMetropolis(ResidentKernel):
         """Total energy per chain ``(C,)`` (units of J)."""
         out = np.zeros((self.n_chains, 3))
         lay = self.layout
-        totals(lay.pack(state.numpy()), lay.nbr, lay.parity, self.J, self.sign0, out)
+        totals(lay.pack(to_numpy(state)), lay.nbr, lay.parity, self.J, self.sign0, out)
         return out[:, 0]
 
 
-def nearest_neighbour_ising(model, min_size: int = 2) -> bool:
-    """Whether ``model`` is the zero-field Ising model with one uniform
-    nearest-neighbour coupling on a periodic square or cubic lattice whose sizes
-    are even and at least ``min_size`` (what the checkerboard kernels run)."""
-    from physbreak.systems import Ising
-
+def uniform_nearest_neighbour(model, min_size: int = 2) -> bool:
+    """Whether ``model`` has zero field and one uniform nearest-neighbour coupling on
+    a periodic square or cubic lattice whose sizes are even and at least
+    ``min_size`` (what the checkerboard kernels run)."""
     lat = model.lattice
-    return (isinstance(model, Ising) and lat.name in ("square", "cubic") and lat.periodic
+    return (lat.name in ("square", "cubic") and lat.periodic
             and len(lat.size) == {"square": 2, "cubic": 3}[lat.name]
             and all(L >= min_size and L % 2 == 0 for L in lat.size) and model.n_shells == 1 and not model.has_field
             and len(model.bond_J) == lat.n_sites * len(lat.size) and bool(np.all(model.bond_J == model.bond_J[0])))
 
 
+def nearest_neighbour_ising(model, min_size: int = 2) -> bool:
+    """:func:`uniform_nearest_neighbour` for the Ising model."""
+    from physbreak.systems import Ising
+
+    return isinstance(model, Ising) and uniform_nearest_neighbour(model, min_size)
+
+
 def supports(model) -> bool:
     """Whether :class:`CompiledMetropolis` can run ``model`` (on the CPU)."""
-    return nearest_neighbour_ising(model) and model.device.type == "cpu"
+    return nearest_neighbour_ising(model) and model.device_type == "cpu"
 
 
 class CheckerboardIsing:

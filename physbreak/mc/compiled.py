@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import torch
 
+from physbreak.lazy import to_numpy
 from physbreak.mc.rng import next_u32, seed_states, step, uniform
 from physbreak.systems import Ising, ONModel, Potts
 
@@ -352,7 +352,7 @@ def model_tables(model) -> dict:
     and for O(n) models the bond projections ``proj`` ``(N, z, d)`` and the
     plaquettes ``plaq`` ``(P, k)`` of :func:`kt_columns` (empty when they do not apply)."""
     sign = model.lattice.sublattice_sign
-    vectors = model._vectors.cpu().numpy() if isinstance(model, Potts) else np.zeros((0, 2))
+    vectors = model.vectors_np if isinstance(model, Potts) else np.zeros((0, 2))
     nbr = np.ascontiguousarray(model.neighbors_np, dtype=np.int32)
     proj, plaq = np.zeros((model.n_sites, nbr.shape[1], 0)), np.zeros((0, 4), np.int64)
     lattice = model.lattice
@@ -363,7 +363,7 @@ def model_tables(model) -> dict:
             plaq = np.ascontiguousarray(lattice.plaquettes, dtype=np.int64)
     return {"nbr": nbr,
             "jn": np.ascontiguousarray(model.neighbor_J_np, dtype=np.float64),
-            "field": model.field.cpu().numpy().astype(np.float64),
+            "field": model.field_np.astype(np.float64),
             "sign": np.zeros(model.n_sites) if sign is None else np.asarray(sign, dtype=np.float64),
             "vectors": np.ascontiguousarray(vectors, dtype=np.float64),
             "proj": np.ascontiguousarray(proj, dtype=np.float64), "plaq": plaq}
@@ -444,13 +444,14 @@ class ResidentKernel:
     dtype = np.int8
 
     def resident(self, state):
-        """``state`` as this sampler keeps it across sweeps (a CPU torch tensor of :attr:`dtype`)."""
-        return torch.as_tensor(np.ascontiguousarray(state.cpu().numpy(), dtype=self.dtype))
+        """``state`` (an array or a tensor) as this sampler keeps it across sweeps: a
+        numpy array of :attr:`dtype`."""
+        return np.ascontiguousarray(to_numpy(state), dtype=self.dtype)
 
     def sweep(self, state, adapt: bool = False):
         """One sweep in place on the resident state; work 1 sweep per chain ``(C,)``."""
         self.run(state, 1, 1, adapt, measure=False)
-        return torch.ones(self.n_chains)
+        return np.ones(self.n_chains)
 
     def _result(self, out, n_samples, sweeps_per_sample, measure):
         return (out if measure else None), np.full((n_samples, self.n_chains), float(sweeps_per_sample))
@@ -474,7 +475,7 @@ class CompiledMetropolis(ResidentKernel):
     """
 
     def __init__(self, model, temperatures, seed_sequence: np.random.SeedSequence, step: float = 1.0):
-        if model.device.type != "cpu":
+        if model.device_type != "cpu":
             raise ValueError("the compiled Metropolis kernels run on the CPU")
         kinds = {Ising: ("ising", np.int8), Potts: ("potts", np.int16), ONModel: ("on", np.float64)}
         match = [v for cls, v in kinds.items() if isinstance(model, cls)]
@@ -485,7 +486,7 @@ class CompiledMetropolis(ResidentKernel):
         self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
         self.n_chains = len(self.beta)
         self.tables = model_tables(model)
-        colours = [c.cpu().numpy() for c in model.colours]
+        colours = model.colours_np
         self.sites = np.concatenate(colours).astype(np.int32)
         self.offsets = np.cumsum([0] + [len(c) for c in colours]).astype(np.int64)
         self.blocks = n_blocks(model.n_sites)
@@ -518,7 +519,7 @@ class CompiledMetropolis(ResidentKernel):
     def _spins(self, state) -> np.ndarray:
         """The state's array; the running totals ``acc`` ``(C * blocks, 1 + 2n)`` start
         (block 0 of each chain) from the state's totals."""
-        spins = state.numpy()
+        spins = to_numpy(state)  # a CPU tensor shares its memory: updated in place too
         if self.acc is None:
             t = self.tables
             self.acc = np.zeros((self.n_chains * self.blocks, 1 + 2 * self.model.n_components))

@@ -10,8 +10,8 @@ the sampling phase is a fixed Markov chain.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from physbreak.lazy import torch
 from physbreak.systems import ONModel, SpinModel
 
 

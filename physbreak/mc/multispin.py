@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import torch
 
+from physbreak.lazy import torch
 from physbreak.mc.checkerboard import Layout, check_even
 from physbreak.mc.rng import seed_states, step
 

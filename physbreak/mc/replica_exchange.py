@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import torch
 
 from physbreak.errors import InvalidValue
 from physbreak.mc.rng import seed_states, uniform
@@ -66,10 +65,10 @@ class ReplicaExchange:
         self.accepted = np.zeros(len(temps) - 1, np.int64)
         self.attempted = np.zeros(len(temps) - 1, np.int64)
 
-    def resident(self, state: torch.Tensor) -> torch.Tensor:
+    def resident(self, state):
         return self.sampler.resident(state) if hasattr(self.sampler, "resident") else state
 
-    def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:
+    def sweep(self, state, adapt: bool = False):
         work = self.sampler.sweep(state, adapt)
         if hasattr(self.sampler, "energy"):
             energy = self.sampler.energy(state)  # the compiled kernels' running totals
@@ -80,9 +79,8 @@ class ReplicaExchange:
         self.attempted[self.parity::2] += self.replicas
         self.parity ^= 1
         if len(pairs):
-            a = torch.as_tensor(pairs[:, 0], device=state.device)
-            b = torch.as_tensor(pairs[:, 1], device=state.device)
-            rows_a, rows_b = state[a].clone(), state[b].clone()
+            a, b = pairs[:, 0], pairs[:, 1]
+            rows_a, rows_b = state[a], state[b]  # fancy indexing copies (numpy and torch)
             state[a], state[b] = rows_b, rows_a
             if hasattr(self.sampler, "swap"):
                 self.sampler.swap(pairs[:, 0], pairs[:, 1])

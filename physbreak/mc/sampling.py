@@ -13,26 +13,26 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import torch
 
+from physbreak.lazy import is_tensor, to_numpy, torch
 from physbreak.mc.compiled import kt_columns, kt_totals, model_tables, totals
 
 
-def observed_totals(model, state: torch.Tensor) -> np.ndarray:
+def observed_totals(model, state) -> np.ndarray:
     """Per chain ``(C, 1 + 2n + kt_columns)``: total energy (J), magnetisation
     vector and staggered magnetisation vector (sums over sites), then for O(n)
     models the helicity sums and vortex count of :func:`~physbreak.mc.compiled.kt_sums`."""
     tables = model.__dict__.get("_compiled_tables")
     if tables is None:
         tables = model._compiled_tables = model_tables(model)
-    if state.device.type == "cpu":
-        x = state.numpy()
+    if not _on_device(state):
+        x = to_numpy(state)
         base = totals(x, tables["nbr"], tables["jn"], tables["field"], tables["sign"], tables["vectors"])
         return np.concatenate([base, kt_totals(x, tables)], 1) if x.ndim == 3 else base
     return device_totals(model, state).cpu().numpy()
 
 
-def device_totals(model, state: torch.Tensor) -> torch.Tensor:
+def device_totals(model, state):
     """:func:`observed_totals` computed and kept on the state's (CUDA) device."""
     tables = model.__dict__.get("_compiled_tables")
     if tables is None:
@@ -46,7 +46,7 @@ def device_totals(model, state: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, 1)
 
 
-def _kt_torch(x: torch.Tensor, tables) -> torch.Tensor:
+def _kt_torch(x, tables):
     """:func:`~physbreak.mc.compiled.kt_sums` on the state's device ``(C, kt_columns)``."""
     dev = x.device
     nbr = torch.as_tensor(tables["nbr"], device=dev, dtype=torch.long)
@@ -66,20 +66,26 @@ def _kt_torch(x: torch.Tensor, tables) -> torch.Tensor:
     return torch.cat(parts, 1)
 
 
-def run_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: int = 1,
+def _on_device(state) -> bool:
+    """Whether ``state`` is a tensor on a CUDA device (measured there)."""
+    return is_tensor(state) and state.device.type != "cpu"
+
+
+def run_block(sampler, state, n_samples: int, sweeps_per_sample: int = 1,
               adapt: bool = False, measure: bool = True):
-    """``n_samples x sweeps_per_sample`` sweeps in place.  Returns ``(totals
+    """``n_samples x sweeps_per_sample`` sweeps in place on ``state`` (a numpy array
+    for the compiled kernels, a tensor for torch ones).  Returns ``(totals
     (n_samples, C, 1 + 2n) or None, work (n_samples, C) in sweeps)``."""
     if hasattr(sampler, "run"):
         return sampler.run(state, n_samples, sweeps_per_sample, adapt, measure)
     n_chains = state.shape[0]
-    on_device = state.device.type != "cpu"  # measure there; one copy to the host per block
+    on_device = _on_device(state)  # measure there; one copy to the host per block
     work = torch.zeros((n_samples, n_chains), device=state.device) if on_device else np.zeros((n_samples, n_chains))
     rows = []
     for t in range(n_samples):
         for _ in range(sweeps_per_sample):
             w = sampler.sweep(state, adapt)
-            work[t] += w.to(state.device) if on_device else w.cpu().numpy()
+            work[t] += w.to(state.device) if on_device else to_numpy(w)
         if measure:
             rows.append(device_totals(sampler.model, state) if on_device else observed_totals(sampler.model, state))
     if on_device:
@@ -129,23 +135,23 @@ def _overlaps(s, pairs, phases, out):
         out[p, 1] = k2 / max(phases.shape[0], 1) / (N * N)
 
 
-def overlaps(state: torch.Tensor, pairs: np.ndarray, phases: np.ndarray) -> np.ndarray:
+def overlaps(state, pairs: np.ndarray, phases: np.ndarray) -> np.ndarray:
     """``(P, 2)``: the overlap ``q = (1/N) sum_i s_i^a s_i^b`` of each pair of Ising
     chains and ``|q(k_min)|^2`` averaged over the axes of :func:`fourier_phases`."""
     out = np.zeros((len(pairs), 2))
-    _overlaps(np.ascontiguousarray(state.cpu().numpy()), pairs, phases, out)
+    _overlaps(np.ascontiguousarray(to_numpy(state)), pairs, phases, out)
     return out
 
 
-def mode_projections(model, state: torch.Tensor, basis: torch.Tensor) -> np.ndarray:
+def mode_projections(model, state, basis: np.ndarray) -> np.ndarray:
     """``(C, M, n)``: each spin component's projection on the orthonormal site
-    functions ``basis`` ``(N, M)`` (float64, the state's device), over ``sqrt(N)``:
-    a state made of one function has norm 1 (:func:`~physbreak.lattice.order.mode_basis`)."""
-    v = model.order_vectors(state.to(model.state_dtype))
-    return (torch.einsum("cnk,nm->cmk", v, basis) / np.sqrt(model.n_sites)).cpu().numpy()
+    functions ``basis`` ``(N, M)`` float64, over ``sqrt(N)``: a state made of one
+    function has norm 1 (:func:`~physbreak.lattice.order.mode_basis`)."""
+    v = model.order_array(to_numpy(state))
+    return np.einsum("cnk,nm->cmk", v, basis) / np.sqrt(model.n_sites)
 
 
-def run_measured_block(sampler, state: torch.Tensor, n_samples: int, sweeps_per_sample: int, reducers: dict):
+def run_measured_block(sampler, state, n_samples: int, sweeps_per_sample: int, reducers: dict):
     """:func:`run_block` applying every reducer ``name -> f(state) -> array`` after each
     sample too: ``(totals, work, {name: (n_samples, ...)})``."""
     rows, works, out = [], [], {k: [] for k in reducers}

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import torch
 
 from physbreak.errors import InvalidValue
+from physbreak.lazy import to_numpy
 from physbreak.mc.rng import next_u64, seed_states, uniform
 from physbreak.systems import Ising
 
@@ -64,7 +64,7 @@ class SwendsenWang:
     def __init__(self, model, temperatures, seed_sequence: np.random.SeedSequence):
         if not isinstance(model, Ising):
             raise InvalidValue("model", type(model).__name__, "Ising for Swendsen-Wang updates (algorithm 'swendsen_wang')")
-        if model.device.type != "cpu":
+        if model.device_type != "cpu":
             raise InvalidValue("device", str(model.device), "'cpu' for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if model.has_field:
             raise InvalidValue("h", "nonzero", "0 for Swendsen-Wang updates (algorithm 'swendsen_wang')")
@@ -76,20 +76,15 @@ class SwendsenWang:
         self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
         self.rng = seed_states(seed_sequence, len(self.beta))
 
-    def resident(self, state: torch.Tensor) -> torch.Tensor:
-        """The state as this sampler keeps it across sweeps: ``int8`` +-1 on the CPU."""
-        return torch.as_tensor(np.ascontiguousarray(state.cpu().numpy(), dtype=np.int8))
+    def resident(self, state) -> np.ndarray:
+        """The state (an array or a tensor) as this sampler keeps it across sweeps:
+        a numpy array of ``int8`` +-1."""
+        return np.ascontiguousarray(to_numpy(state), dtype=np.int8)
 
-    def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:
+    def sweep(self, state: np.ndarray, adapt: bool = False) -> np.ndarray:
         """One sweep in place on the resident state (see :meth:`resident`)."""
-        spins = state.numpy()
-        if spins.dtype == np.int8:
-            sweeps(spins, self.bonds, self.J, self.beta, self.rng, 1)
-        else:
-            spins8 = spins.astype(np.int8)
-            sweeps(spins8, self.bonds, self.J, self.beta, self.rng, 1)
-            state.copy_(torch.from_numpy(spins8))
-        return torch.ones(len(self.beta))
+        sweeps(to_numpy(state), self.bonds, self.J, self.beta, self.rng, 1)  # a CPU tensor: in place too
+        return np.ones(len(self.beta))
 
     def get_state(self) -> dict:
         return {"xoshiro": self.rng.copy()}

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import os
 import numpy as np
-import torch
 
+from physbreak.lazy import torch
 from physbreak.mc.checkerboard import nearest_neighbour_ising
 
 BLOCK = 256  # lanes per program on a GPU (four sites each)
@@ -47,7 +47,7 @@ def interpreted() -> bool:
 def supports(model) -> bool:
     """Whether :class:`TritonMetropolis` runs ``model``: CUDA with Triton (or the
     interpreter on the CPU) and a model :func:`nearest_neighbour_ising` accepts."""
-    on_device = model.device.type == "cuda" or interpreted()
+    on_device = model.device_type == "cuda" or interpreted()
     return on_device and nearest_neighbour_ising(model, min_size=4) and available()
 
 
@@ -87,7 +87,7 @@ class TritonMetropolis:
 
     def resident(self, state: torch.Tensor) -> torch.Tensor:
         """The state as the kernel keeps it: int8 ``(C, N)``, contiguous, on the model's device."""
-        return state.to(device=self.model.device, dtype=torch.int8).contiguous()
+        return torch.as_tensor(state).to(device=self.model.device, dtype=torch.int8).contiguous()
 
     def _sweep(self, state: torch.Tensor):
         sizes = self.size + (1,) * (3 - len(self.size))

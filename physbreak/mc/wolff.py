@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import torch
 
 from physbreak.errors import InvalidValue
+from physbreak.lazy import to_numpy
+from physbreak.mc import checkerboard_on
+from physbreak.mc.checkerboard import Layout
+from physbreak.mc.checkerboard_on import measure as packed_measure, pack_chain
 from physbreak.mc.compiled import (chain_totals, ising_chain_totals, kt_columns, kt_sums, model_tables,
                                    potts_chain_totals)
 from physbreak.mc.rng import normal, randint, seed_states, step, uniform
@@ -160,15 +163,19 @@ ON, POTTS, ISING = 0, 1, 2
 
 @numba.njit(parallel=True, cache=True)
 def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, rng, clusters, mean_cluster, adapt,
-         n_samples, sweeps_per_sample, out, work, proj, plaq):
+         n_samples, sweeps_per_sample, out, work, proj, plaq, rows, parity, K, vortices):
     """kind: :data:`ON`, :data:`POTTS` or :data:`ISING`; spins: (C, N, n) (Potts: (C, N, 1) states;
     Ising: (C, N, 1) int8 +-1); nbr, jn: (N, z); beta, padd: (C,); rng: (C, 4)
     uint64; clusters: (C,) per sweep-equivalent.  Fills work (n_samples, C) in sweeps and out
-    (n_samples or 0, C, 1 + 2n (+ kt_columns for O(n))) totals."""
+    (n_samples or 0, C, 1 + 2n (+ kt_columns for O(n))) totals.  O(n) models that
+    :func:`~physbreak.mc.checkerboard_on.supports` (``K > 0``) are measured by its
+    vectorised :func:`~physbreak.mc.checkerboard_on.measure` on a packed copy
+    (``rows``, ``parity``: the :class:`~physbreak.mc.checkerboard.Layout`)."""
     n_chains, n_sites, n = spins.shape
     for c in numba.prange(n_chains):
         s, state = spins[c], rng[c]
         theta = np.zeros(n_sites if plaq.shape[0] else 0)
+        packed = np.empty((2, n, parity.shape[0], K))
         in_cluster = np.zeros(n_sites, dtype=np.int64)
         stack = np.empty(n_sites, dtype=np.int64)
         r = np.ones(n)
@@ -197,6 +204,9 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
                 ising_chain_totals(s[:, 0], nbr, jn, field, sign, out[t, c])
             elif out.shape[0] and kind == POTTS:
                 potts_chain_totals(s[:, 0], nbr, jn, field, sign, vectors, out[t, c])
+            elif out.shape[0] and K:
+                pack_chain(s, parity, packed)
+                packed_measure(packed, rows, parity, jn[0, 0], vortices, out[t, c])
             elif out.shape[0]:
                 chain_totals(s, nbr, jn, field, sign, out[t, c, :1 + 2 * n])
                 if out.shape[2] > 1 + 2 * n:
@@ -213,7 +223,7 @@ class Wolff:
     """
 
     def __init__(self, model: SpinModel, temperatures, seed_sequence: np.random.SeedSequence):
-        if model.device.type != "cpu":
+        if model.device_type != "cpu":
             raise InvalidValue("device", str(model.device), "'cpu' for Wolff updates (algorithm 'wolff')")
         if model.has_field:
             raise InvalidValue("h", "nonzero", "0 for Wolff updates (algorithm 'wolff'; "
@@ -224,10 +234,15 @@ class Wolff:
             raise InvalidValue("model", type(model).__name__, "ising, potts, xy or heisenberg")
         self.model = model
         self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
+        self.n_chains = len(self.beta)
         self.rng = seed_states(seed_sequence, len(self.beta))
         self.clusters = np.ones(len(self.beta), dtype=np.int64)
         self.mean_cluster = np.zeros(len(self.beta))
         self.tables = model_tables(model)
+        self.packed = (np.zeros((0, 0), np.int64), np.zeros(0, np.int64), 0, False)  # no packed measurement
+        if checkerboard_on.supports(model):
+            lay = Layout(model.lattice.size)
+            self.packed = (lay.nbr, lay.parity, lay.K, model.n_components == 2 and len(lay.size) == 2)
         jn = self.tables["jn"][self.tables["jn"] != 0]
         uniform = jn.size > 0 and bool(np.all(np.abs(jn) == abs(jn[0])))
         if isinstance(model, Potts):
@@ -239,12 +254,12 @@ class Wolff:
         self.threshold = np.floor(self.padd * 2.0**32).astype(np.uint64) if isinstance(model, Ising) else \
             np.zeros(len(self.beta), np.uint64)
 
-    def resident(self, state: torch.Tensor) -> torch.Tensor:
-        """The state as this sampler keeps it across sweeps: Ising ``int8``, else the model's dtype."""
-        return torch.as_tensor(np.ascontiguousarray(state.numpy(), dtype=np.int8 if isinstance(self.model, Ising)
-                                                    else None))
+    def resident(self, state) -> np.ndarray:
+        """The state (an array or a tensor) as this sampler keeps it across sweeps, a
+        numpy array: Ising ``int8``, else the model's dtype."""
+        return np.ascontiguousarray(to_numpy(state), dtype=np.int8 if isinstance(self.model, Ising) else None)
 
-    def run(self, state: torch.Tensor, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
+    def run(self, state: np.ndarray, n_samples: int, sweeps_per_sample: int = 1, adapt: bool = False,
             measure: bool = True):
         """``n_samples x sweeps_per_sample`` sweep-equivalents in place; returns
         ``(totals (n_samples, C, 1 + 2n (+ kt_columns)) or None, work (n_samples, C) in sweeps)``.
@@ -256,16 +271,16 @@ class Wolff:
         extra = kt_columns(t) if kind == ON else 0
         out = np.zeros((n_samples if measure else 0, C, 1 + 2 * m.n_components + extra))
         work = np.zeros((n_samples, C))
-        spins = state.numpy()
+        spins = to_numpy(state)  # a CPU tensor shares its memory: updated in place too
         _run(kind, m.q if kind == POTTS else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
              t["field"], t["sign"], t["vectors"], self.beta, self.padd, self.threshold, self.rng, self.clusters,
              self.mean_cluster,
-             adapt, n_samples, sweeps_per_sample, out, work, t["proj"], t["plaq"])
+             adapt, n_samples, sweeps_per_sample, out, work, t["proj"], t["plaq"], *self.packed)
         return (out if measure else None), work
 
-    def sweep(self, state: torch.Tensor, adapt: bool = False) -> torch.Tensor:
+    def sweep(self, state: np.ndarray, adapt: bool = False) -> np.ndarray:
         """One sweep-equivalent per chain in place; the work done in sweeps ``(n_chains,)``."""
-        return torch.as_tensor(self.run(state, 1, 1, adapt, measure=False)[1][0])
+        return self.run(state, 1, 1, adapt, measure=False)[1][0]
 
     def get_state(self) -> dict:
         return {"xoshiro": self.rng.copy(), "clusters": self.clusters.copy(),

@@ -129,7 +129,7 @@ class SpinHamiltonian:
     @classmethod
     def from_model(cls, model) -> "SpinHamiltonian":
         """From a :class:`~physbreak.systems.SpinModel`."""
-        return cls(model.n_sites, model.bonds, model.bond_J, model.field.cpu().numpy())
+        return cls(model.n_sites, model.bonds, model.bond_J, model.field_np)
 
     def _pair_keys(self, i, j):
         return np.minimum(i, j) * self.n_sites + np.maximum(i, j)

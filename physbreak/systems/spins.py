@@ -1,6 +1,8 @@
 """Classical spin Hamiltonians on a :class:`~physbreak.lattice.Lattice`.
 
-All states are batched over chains (replicas or temperatures) in one tensor:
+All states are batched over chains (replicas or temperatures) in one array
+(a torch tensor for the torch methods, numpy for the compiled kernels, which
+never import torch):
 
 * Ising: ``(n_chains, n_sites)`` float, values +-1;
 * Potts: ``(n_chains, n_sites)`` int64, values ``0..q-1``;
@@ -19,9 +21,9 @@ import math
 from functools import cached_property
 
 import numpy as np
-import torch
 
 from physbreak.errors import InvalidValue
+from physbreak.lazy import torch
 from physbreak.lattice import Lattice
 from physbreak.lattice.lattice import padded_table, stable_order
 
@@ -35,16 +37,18 @@ class SpinModel:
             one per bond of the shells listed (``(n_bonds,)``, e.g. a spin glass
             on shell 1); positive J is ferromagnetic.
         h: uniform field (float) or one per site (``(n_sites,)``).
-        device: torch device of every table and state.
+        device: torch device of every table and state (``device_type``: ``"cpu"``
+            or ``"cuda"``, read without importing torch).
     """
 
     n_components = 1
-    state_dtype = torch.float32
-    coupling_dtype = torch.float32
+    state_dtype_name = "float32"
+    coupling_dtype_name = "float32"
 
     def __init__(self, lattice: Lattice, J=(1.0,), h=0.0, device="cpu"):
         self.lattice = lattice
-        self.device = torch.device(device)
+        self.device_name = str(device)
+        self.device_type = self.device_name.split(":")[0]
         J = np.atleast_1d(np.asarray(J, dtype=np.float64))
         shells = len(lattice.shells)
         if J.size <= shells:
@@ -63,9 +67,25 @@ class SpinModel:
             bond_J = J
         keep = bond_J != 0.0
         self.bonds, self.bond_J = (bonds, bond_J) if keep.all() else (bonds[keep], bond_J[keep])
-        h = np.broadcast_to(np.asarray(h, dtype=np.float64), (lattice.n_sites,)).copy()
-        self.field = torch.as_tensor(h, device=self.device)
-        self.has_field = bool(np.any(h != 0.0))
+        self.field_np = np.broadcast_to(np.asarray(h, dtype=np.float64), (lattice.n_sites,)).copy()
+        self.has_field = bool(np.any(self.field_np != 0.0))
+
+    @cached_property
+    def device(self):
+        return torch.device(self.device_name)
+
+    @property
+    def state_dtype(self):
+        return getattr(torch, self.state_dtype_name)
+
+    @property
+    def coupling_dtype(self):
+        return getattr(torch, self.coupling_dtype_name)
+
+    @cached_property
+    def field(self):
+        """The field per site ``(n_sites,)`` float64 on the device."""
+        return torch.as_tensor(self.field_np, device=self.device)
 
     # Tables built on first use: a kernel that needs none of them (the
     # square-lattice checkerboard) does not pay for them on 10^6 sites.
@@ -94,9 +114,14 @@ class SpinModel:
         return torch.as_tensor(self.neighbors_np, device=self.device)
 
     @cached_property
+    def colours_np(self) -> list[np.ndarray]:
+        """The colour classes of the bond graph (:meth:`Lattice.coloring`)."""
+        return self.lattice.coloring(self.n_shells)
+
+    @cached_property
     def colours(self) -> list[torch.Tensor]:
-        """The colour classes of the bond graph (:meth:`Lattice.coloring`) as tensors."""
-        return [torch.as_tensor(c, device=self.device) for c in self.lattice.coloring(self.n_shells)]
+        """:attr:`colours_np` as tensors."""
+        return [torch.as_tensor(c, device=self.device) for c in self.colours_np]
 
     @cached_property
     def _ci(self) -> torch.Tensor:
@@ -112,7 +137,7 @@ class SpinModel:
 
     @cached_property
     def _slots(self) -> list:
-        return [self._colour_slots(c.cpu().numpy()) for c in self.colours]
+        return [self._colour_slots(c) for c in self.colours_np]
 
     def _colour_slots(self, sites: np.ndarray) -> list:
         """Per neighbour slot of one colour class: (neighbour indices ``(n_c,)``,
@@ -133,11 +158,17 @@ class SpinModel:
         return self.lattice.n_sites
 
     # --- what subclasses provide ---------------------------------------------
-    def initial_state(self, n_chains: int, generator: torch.Generator, ordered: bool = False):
+    def initial_array(self, n_chains: int, rng: np.random.Generator, ordered: bool = False) -> np.ndarray:
+        """Start states as a numpy array: all along the first state / axis when
+        ``ordered``, else independent uniform random spins drawn from ``rng``."""
         raise NotImplementedError
 
     def order_vectors(self, state) -> torch.Tensor:
         """Per-site order-parameter vectors ``(n_chains, n_sites, n_components)`` float64."""
+        raise NotImplementedError
+
+    def order_array(self, state: np.ndarray) -> np.ndarray:
+        """:meth:`order_vectors` of a numpy state, as a numpy array."""
         raise NotImplementedError
 
     def energy(self, state) -> torch.Tensor:
@@ -161,6 +192,13 @@ class SpinModel:
         raise NotImplementedError
 
     # --- shared ----------------------------------------------------------------
+    def initial_state(self, n_chains: int, generator, ordered: bool = False):
+        """:meth:`initial_array` as a tensor on the device, its random spins seeded
+        from the torch ``generator``."""
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+        state = self.initial_array(n_chains, np.random.default_rng(seed), ordered)
+        return torch.as_tensor(state, device=self.device)
+
     def magnetization(self, state) -> torch.Tensor:
         """Magnetisation per spin ``(n_chains, n_components)`` float64."""
         return self.order_vectors(state).mean(dim=1)
@@ -197,14 +235,16 @@ class SpinModel:
 class Ising(SpinModel):
     """Ising model, spins +-1 (``float32`` for fast vectorised updates)."""
 
-    def initial_state(self, n_chains, generator, ordered=False):
+    def initial_array(self, n_chains, rng, ordered=False):
         if ordered:
-            return torch.ones(n_chains, self.n_sites, device=self.device)
-        bits = torch.randint(0, 2, (n_chains, self.n_sites), generator=generator, device=self.device)
-        return (2 * bits - 1).to(torch.float32)
+            return np.ones((n_chains, self.n_sites), np.float32)
+        return (2 * rng.integers(0, 2, (n_chains, self.n_sites)) - 1).astype(np.float32)
 
     def order_vectors(self, state):
         return state.to(torch.float64)[..., None]
+
+    def order_array(self, state):
+        return np.asarray(state, dtype=np.float64)[..., None]
 
     def energy(self, state):
         s = state.to(torch.float64)
@@ -242,7 +282,7 @@ class Potts(SpinModel):
     fraction ``rho_k`` of the spins is in state k (1 when ordered, 0 on average
     when disordered).  For q = 3 these are the clock vectors at 120 degrees."""
 
-    state_dtype = torch.int64
+    state_dtype_name = "int64"
 
     def __init__(self, lattice, q: int = 3, J=(1.0,), h=0.0, device="cpu"):
         if not isinstance(q, (int, np.integer)) or q < 2:
@@ -250,15 +290,22 @@ class Potts(SpinModel):
         self.q = int(q)
         self.n_components = self.q - 1
         super().__init__(lattice, J, h, device)
-        self._vectors = torch.as_tensor(simplex_vertices(self.q), device=self.device)
+        self.vectors_np = simplex_vertices(self.q)
 
-    def initial_state(self, n_chains, generator, ordered=False):
+    @cached_property
+    def _vectors(self):
+        return torch.as_tensor(self.vectors_np, device=self.device)
+
+    def initial_array(self, n_chains, rng, ordered=False):
         if ordered:
-            return torch.zeros(n_chains, self.n_sites, dtype=torch.int64, device=self.device)
-        return torch.randint(0, self.q, (n_chains, self.n_sites), generator=generator, device=self.device)
+            return np.zeros((n_chains, self.n_sites), np.int64)
+        return rng.integers(0, self.q, (n_chains, self.n_sites))
 
     def order_vectors(self, state):
         return self._vectors[state]
+
+    def order_array(self, state):
+        return self.vectors_np[state]
 
     def energy(self, state):
         same = (state[:, self._ci] == state[:, self._cj]).to(torch.float64)
@@ -266,7 +313,7 @@ class Potts(SpinModel):
 
     def infinite_temperature(self) -> tuple[float, float]:
         """``(ln q, -(sum J + sum h) / (q N))``: a bond is satisfied with probability 1/q."""
-        return math.log(self.q), -(float(self.bond_J.sum()) + float(self.field.sum())) / (self.q * self.n_sites)
+        return math.log(self.q), -(float(self.bond_J.sum()) + float(self.field_np.sum())) / (self.q * self.n_sites)
 
     def propose(self, old, step, generator):
         shift = torch.randint(1, self.q, old.shape, generator=generator, device=self.device)
@@ -286,24 +333,27 @@ class ONModel(SpinModel):
     """Classical O(n) model of unit n-vectors (n = 2: XY, n = 3: Heisenberg);
     the field points along the first axis."""
 
-    state_dtype = torch.float64
-    coupling_dtype = torch.float64
+    state_dtype_name = "float64"
+    coupling_dtype_name = "float64"
 
     def __init__(self, lattice, n: int, J=(1.0,), h=0.0, device="cpu"):
         self.n_components = int(n)
         super().__init__(lattice, J, h, device)
 
-    def initial_state(self, n_chains, generator, ordered=False):
+    def initial_array(self, n_chains, rng, ordered=False):
         shape = (n_chains, self.n_sites, self.n_components)
         if ordered:
-            state = torch.zeros(shape, dtype=torch.float64, device=self.device)
+            state = np.zeros(shape)
             state[..., 0] = 1.0
             return state
-        v = torch.randn(shape, generator=generator, dtype=torch.float64, device=self.device)
-        return v / v.norm(dim=-1, keepdim=True)
+        v = rng.standard_normal(shape)
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
     def order_vectors(self, state):
         return state
+
+    def order_array(self, state):
+        return np.asarray(state, dtype=np.float64)
 
     def energy(self, state):
         e = -((state[:, self._ci] * state[:, self._cj]).sum(-1) * self._bond_J).sum(1)

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from physbreak import config as config_mod
@@ -21,10 +20,11 @@ from physbreak.errors import CorruptFileError, OutputExistsError, ResumeError
 from physbreak.io import RunWriter, open_file
 from physbreak.io.hdf5 import STREAMS
 from physbreak.io.claims import claim
+from physbreak.lazy import to_numpy, torch
 from physbreak.resources import check_memory, use_threads
 from physbreak.lattice import build
 from physbreak.lattice.order import mode_basis
-from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, compiled, triton_ising
+from physbreak.mc import Metropolis, SwendsenWang, Wolff, checkerboard, checkerboard_on, compiled, triton_ising
 from physbreak.mc.sampling import (fourier_phases, mode_projections, overlap_pairs, overlaps, run_block,
                                    run_measured_block, stream_shapes,
                                    streams as sample_streams)
@@ -55,16 +55,19 @@ def kernel_for(cfg: RunConfig, model) -> str:
     """The fastest kernel for the algorithm, model and device: Metropolis on the
     CPU runs compiled (``"checkerboard"``: the vectorised
     :mod:`physbreak.mc.checkerboard` for the nearest-neighbour Ising model on
-    periodic square and cubic lattices of even sizes, ``"compiled"``:
+    periodic square and cubic lattices of even sizes, ``"checkerboard_on"``:
+    :mod:`physbreak.mc.checkerboard_on` for XY and Heisenberg there, ``"compiled"``:
     :mod:`physbreak.mc.compiled` for every other model and lattice), on CUDA
     the fused Triton kernel (``"triton"``, :mod:`physbreak.mc.triton_ising`) for the
     models it supports and torch (``"torch"``) for the rest; cluster algorithms
     run their own kernels."""
     if cfg.sampler.algorithm in ("wolff", "swendsen_wang"):
         return cfg.sampler.algorithm
-    if model.device.type != "cpu":
+    if model.device_type != "cpu":
         return "triton" if triton_ising.supports(model) else "torch"
-    return "checkerboard" if checkerboard.supports(model) else "compiled"
+    if checkerboard.supports(model):
+        return "checkerboard"
+    return "checkerboard_on" if checkerboard_on.supports(model) else "compiled"
 
 
 SAMPLER_FIELDS = {"device": "device", "h": "model.h", "J": "model.J", "model": "model.kind",
@@ -92,6 +95,8 @@ def _kernel(cfg: RunConfig, model, temperatures, seeds):
         return SwendsenWang(model, temperatures, seeds)
     if kernel == "checkerboard":
         return checkerboard.CompiledMetropolis(model, temperatures, seeds)
+    if kernel == "checkerboard_on":
+        return checkerboard_on.CompiledMetropolis(model, temperatures, seeds, step=cfg.sampler.step)
     if kernel == "compiled":
         return compiled.CompiledMetropolis(model, temperatures, seeds, step=cfg.sampler.step)
     if kernel == "triton":
@@ -175,7 +180,7 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     reducers = {}
     if len(pairs):
         reducers["overlap"] = lambda st: overlaps(st, pairs, phases)
-    modes = torch.as_tensor(mode_basis(model.lattice)[0], device=model.device) if s.modes else None
+    modes = mode_basis(model.lattice)[0] if s.modes else None
     if modes is not None:
         reducers["modes"] = lambda st: mode_projections(model, st, modes)
     streams = stream_shapes(model, len(temps), len(pairs), 0 if modes is None else modes.shape[1])
@@ -195,15 +200,14 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     init_seed, sampler_seed = seeds.spawn(2)
     sampler = _sampler(cfg, model, temps, sampler_seed)
     therm, done = int(group.attrs["thermalization_done"]), int(group.attrs["samples_done"])
-    one = model.initial_state(1, torch.Generator(device=model.device))
-    _check_counters(writer.path, group, therm, done, s, (len(temps),) + tuple(one.shape[1:]))
+    one = model.initial_array(1, np.random.default_rng(0), ordered=True)
+    _check_counters(writer.path, group, therm, done, s, (len(temps),) + one.shape[1:])
     if "checkpoint" in group:
-        state = resident(sampler, torch.as_tensor(group["configuration"][:], device=model.device))
+        state = resident(sampler, group["configuration"][:])
         _restore(writer.path, group, sampler)
     else:
-        gen = torch.Generator(device=model.device)
-        gen.manual_seed(int(init_seed.generate_state(1, dtype=np.uint64)[0] >> 1))
-        state = resident(sampler, model.initial_state(len(temps), gen, ordered=s.start == "ordered"))
+        start = model.initial_array(len(temps), np.random.default_rng(init_seed), ordered=s.start == "ordered")
+        state = resident(sampler, start)
     bar.update(model.n_sites * (therm + done * s.sweeps_per_sample))
     blocks = BlockSizer()
     last_flush = time.monotonic()
@@ -218,7 +222,7 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
         therm += n
         bar.update(model.n_sites * n)
         if due() or therm == s.thermalization:
-            writer.checkpoint(group, {}, state.cpu().numpy(), sampler.get_state(), therm)
+            writer.checkpoint(group, {}, to_numpy(state), sampler.get_state(), therm)
             last_flush = time.monotonic()
     rows = []
     while done + sum(len(r["energy"]) for r in rows) < s.samples:
@@ -232,7 +236,7 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
         bar.update(model.n_sites * s.sweeps_per_sample * n)
         if due() or done + pending + n == s.samples:
             stacked = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
-            writer.checkpoint(group, stacked, state.cpu().numpy(), sampler.get_state(), therm)
+            writer.checkpoint(group, stacked, to_numpy(state), sampler.get_state(), therm)
             done += pending + n
             rows = []
             last_flush = time.monotonic()
@@ -240,9 +244,12 @@ def _run_system(cfg: RunConfig, index: int, model: SpinModel, writer: RunWriter,
     writer.finish_system(group)
 
 
-def resident(sampler, state: torch.Tensor) -> torch.Tensor:
-    """The state in the form ``sampler`` keeps across sweeps (compact dtypes for the compiled kernels)."""
-    return sampler.resident(state) if hasattr(sampler, "resident") else state.to(sampler.model.state_dtype)
+def resident(sampler, state: np.ndarray):
+    """``state`` in the form ``sampler`` keeps across sweeps: numpy arrays of compact
+    dtypes for the compiled kernels, tensors on the device for torch ones."""
+    if hasattr(sampler, "resident"):
+        return sampler.resident(state)
+    return torch.as_tensor(state, device=sampler.model.device).to(sampler.model.state_dtype)
 
 
 def _restore(path, group, sampler):
