@@ -148,7 +148,7 @@ def _row_heisenberg(chain, colour, r, h, lanes, w, bj):
         inv = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz)
         nx, ny, nz = nx * inv, ny * inv, nz * inv
         de = (nx - ox) * h[0, k] + (ny - oy) * h[1, k] + (nz - oz) * h[2, k]
-        ok = (first or second) and u < expneg(-bj * de)
+        ok = (first | second) & (u < expneg(-bj * de))  # & and |: no branch
         chain[colour, 0, r, k] = nx if ok else ox
         chain[colour, 1, r, k] = ny if ok else oy
         chain[colour, 2, r, k] = nz if ok else oz
@@ -177,20 +177,21 @@ def _block(chain, colour, lo, hi, nbr, parity, lanes, w, bj, h):
 
 
 @numba.njit(inline="always")
-def _shifted(chain, a, src, shift, nb):
-    """``nb[a, k]`` = component ``a`` of colour 0 in row ``src`` at ``(k + shift) % K``, ``shift`` in -1, 0, 1."""
-    K = chain.shape[3]
-    if shift == 0:
-        for k in range(K):
-            nb[a, k] = chain[0, a, src, k]
-    elif shift == 1:
-        for k in range(K - 1):
-            nb[a, k] = chain[0, a, src, k + 1]
-        nb[a, K - 1] = chain[0, a, src, 0]
-    else:
-        nb[a, 0] = chain[0, a, src, K - 1]
-        for k in range(1, K):
-            nb[a, k] = chain[0, a, src, k - 1]
+def _bond_sums(chain, r, src, k0, k1, shift, acc):
+    """Add the bonds of the colour-1 sites ``k0..k1`` of row ``r`` with their colour-0
+    neighbours at ``k + shift`` of row ``src`` to ``acc``: ``[sum of S_i . S_j,
+    sum of x_i x_j + y_i y_j, sum of x_i y_j - y_i x_j]``."""
+    n = chain.shape[1]
+    dot, c, sn = 0.0, 0.0, 0.0
+    for k in range(k0, k1):
+        xi, yi, xj, yj = chain[1, 0, r, k], chain[1, 1, r, k], chain[0, 0, src, k + shift], chain[0, 1, src, k + shift]
+        c += xi * xj + yi * yj
+        sn += xi * yj - yi * xj
+        if n == 3:
+            dot += chain[1, 2, r, k] * chain[0, 2, src, k + shift]
+    acc[0] += dot + c
+    acc[1] += c
+    acc[2] += sn
 
 
 @numba.njit(inline="always")
@@ -208,10 +209,10 @@ def _full_row(chain, r, parity_r, row):
 
 @numba.njit(inline="always")
 def _crossing(px, py, qx, qy):
-    """+1 (-1) when the shorter arc from p to q crosses the +x axis counterclockwise (clockwise)."""
+    """+1 (-1) when the shorter arc from p to q crosses the +x axis counterclockwise
+    (clockwise); ``&`` rather than ``and``, which would branch."""
     cross = px * qy - py * qx
-    return np.int64((py < 0.0) and (qy >= 0.0) and (cross > 0.0)) - \
-        np.int64((qy < 0.0) and (py >= 0.0) and (cross < 0.0))
+    return np.int64((py < 0.0) & (qy >= 0.0) & (cross > 0.0)) - np.int64((qy < 0.0) & (py >= 0.0) & (cross < 0.0))
 
 
 @numba.njit(inline="always")
@@ -250,38 +251,37 @@ def measure(chain, nbr, parity, J, vortices, out):
                 s1 += chain[1, a, r, k]
         out[1 + a] = s0 + s1
         out[1 + n + a] = s0 - s1
-    nb = np.empty((n, K))
+    acc = np.zeros(3)
     e = 0.0
     for r in range(R):
         p = (parity[r] + 1) & 1  # colour 1: every bond has one end there
         for axis in range(d):
             for side in range(2):  # the neighbour at -axis, then at +axis
+                acc[:] = 0.0
                 if axis < d - 1:
-                    src, shift = nbr[r, 2 * axis + side], 0
-                else:
-                    src, shift = r, (side - 1 if p == 0 else side)
-                for a in range(n):
-                    _shifted(chain, a, src, shift, nb)
-                sign = 2.0 * side - 1.0  # bond i -> i + axis: x_i y_j - y_i x_j; bond j -> i: the opposite
-                c, sn, rest = 0.0, 0.0, 0.0
-                for k in range(K):
-                    xi, yi = chain[1, 0, r, k], chain[1, 1, r, k]
-                    c += xi * nb[0, k] + yi * nb[1, k]
-                    sn += xi * nb[1, k] - yi * nb[0, k]
-                for a in range(2, n):
-                    for k in range(K):
-                        rest += chain[1, a, r, k] * nb[a, k]
-                e += c + rest
-                out[1 + 2 * n + 2 * axis] += J * c
-                out[1 + 2 * n + 2 * axis + 1] += J * sign * sn
+                    _bond_sums(chain, r, nbr[r, 2 * axis + side], 0, K, 0, acc)
+                else:  # in the row: at k - 1 and k (p = 0), at k and k + 1 (p = 1)
+                    shift = side - 1 if p == 0 else side
+                    if shift == 0:
+                        _bond_sums(chain, r, r, 0, K, 0, acc)
+                    elif shift == 1:
+                        _bond_sums(chain, r, r, 0, K - 1, 1, acc)
+                        _bond_sums(chain, r, r, K - 1, K, 1 - K, acc)
+                    else:
+                        _bond_sums(chain, r, r, 1, K, -1, acc)
+                        _bond_sums(chain, r, r, 0, 1, K - 1, acc)
+                e += acc[0]
+                out[1 + 2 * n + 2 * axis] += J * acc[1]
+                out[1 + 2 * n + 2 * axis + 1] += J * (2.0 * side - 1.0) * acc[2]  # bond j -> i: the opposite
     out[0] = -J * e
     if vortices:
         L = 2 * K
         low, high = np.empty((2, L + 1)), np.empty((2, L + 1))
         count = 0
-        for r in range(R):
+        _full_row(chain, 0, parity[0], high)
+        for r in range(R):  # rows r (low) and r + 1 (high); row r + 1 is row 0 at the end
+            low, high = high, low
             up = nbr[r, 1]
-            _full_row(chain, r, parity[r], low)
             _full_row(chain, up, parity[up], high)
             for j in range(L):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
                 wind = _crossing(low[0, j], low[1, j], high[0, j], high[1, j]) \
