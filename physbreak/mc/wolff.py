@@ -88,13 +88,16 @@ def _on_cluster(s, nbr, jn, beta, padd, state, in_cluster, stack, r, label):
 
 
 @numba.njit(inline="always")
-def _ising_cluster(s, nbr, jn, beta, threshold, state, in_cluster, stack, label):
+def _ising_cluster(s, nbr, jn, beta, threshold, ferro, state, in_cluster, stack, label):
     """Grow and flip one Ising cluster of chain ``s`` ``(N,)`` +-1 (spins flip as
     they join, marked ``label`` in ``in_cluster``); returns its size.  A bond
     ``ij`` to a spin outside is active with ``1 - exp(-2 beta |J_ij|)`` when
     ``J_ij s_i s_j > 0`` before the flip.  With one |J| on every bond
     (``threshold`` > 0: that probability times 2^32) a 32-bit uniform integer
-    decides; the generator state stays in registers while the cluster grows."""
+    decides; the generator state stays in registers while the cluster grows.
+    ``ferro``: one positive coupling on every bond (so ``threshold`` > 0), and the
+    couplings are never read (a lattice whose tables do not fit in cache notices
+    the loads)."""
     seed = randint(state, s.shape[0])
     a, b, c, d = state[0], state[1], state[2], state[3]
     buf, have = _U(0), 0
@@ -109,7 +112,7 @@ def _ising_cluster(s, nbr, jn, beta, threshold, state, in_cluster, stack, label)
         before = -np.int64(s[i])
         for k in range(nbr.shape[1]):
             j = nbr[i, k]
-            x = jn[i, k] * before * s[j]
+            x = before * s[j] if ferro else jn[i, k] * before * s[j]
             if x > 0.0 and in_cluster[j] != label:
                 if have == 0:
                     buf, a, b, c, d = step(a, b, c, d)
@@ -172,6 +175,7 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
     vectorised :func:`~physbreak.mc.checkerboard_on.measure` on a packed copy
     (``rows``, ``parity``: the :class:`~physbreak.mc.checkerboard.Layout`)."""
     n_chains, n_sites, n = spins.shape
+    ferro = kind == ISING and jn.size > 0 and jn[0, 0] > 0.0 and np.all(jn == jn[0, 0])  # one J > 0, no padding
     for c in numba.prange(n_chains):
         s, state = spins[c], rng[c]
         theta = np.zeros(n_sites if plaq.shape[0] else 0)
@@ -187,7 +191,7 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
                 for _k in range(clusters[c]):
                     label += 1
                     if kind == ISING:
-                        flipped += _ising_cluster(s[:, 0], nbr, jn, beta[c], threshold[c], state, in_cluster,
+                        flipped += _ising_cluster(s[:, 0], nbr, jn, beta[c], threshold[c], ferro, state, in_cluster,
                                                   stack, label)
                     elif kind == POTTS:
                         flipped += _potts_cluster(s[:, 0], q, nbr, jn, beta[c], padd[c], state, in_cluster, stack,
