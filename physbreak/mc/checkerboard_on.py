@@ -331,6 +331,11 @@ def supports(model) -> bool:
         and uniform_nearest_neighbour(model, min_size=4)
 
 
+def has_vortices(model) -> bool:
+    """Whether :func:`measure` counts vortices for ``model``: XY on the square lattice."""
+    return model.n_components == 2 and len(model.lattice.size) == 2
+
+
 class CompiledMetropolis(ResidentKernel):
     """The compiled Metropolis sampler (the interface of
     :class:`physbreak.mc.compiled.CompiledMetropolis`) on this kernel for the
@@ -357,7 +362,7 @@ class CompiledMetropolis(ResidentKernel):
         self.rng = self.layout.lanes(seed_sequence, self.n_chains)
         self.J = float(model.bond_J[0])
         self.step = np.full(self.n_chains, min(float(step), MAX_WIDTH))
-        self.vortices = model.n_components == 2 and len(model.lattice.size) == 2
+        self.vortices = has_vortices(model)
         self.columns = 1 + 2 * model.n_components + 2 * len(model.lattice.size) + int(self.vortices)
 
     def _pack(self, state: np.ndarray) -> np.ndarray:

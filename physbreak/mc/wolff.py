@@ -25,7 +25,6 @@ from physbreak.errors import InvalidValue
 from physbreak.lazy import to_numpy
 from physbreak.mc import checkerboard_on
 from physbreak.mc.checkerboard import Layout
-from physbreak.mc.checkerboard_on import measure as packed_measure, pack_chain
 from physbreak.mc.compiled import (chain_totals, ising_chain_totals, kt_columns, kt_sums, model_tables,
                                    potts_chain_totals)
 from physbreak.mc.rng import normal, randint, seed_states, step, uniform
@@ -209,8 +208,8 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
             elif out.shape[0] and kind == POTTS:
                 potts_chain_totals(s[:, 0], nbr, jn, field, sign, vectors, out[t, c])
             elif out.shape[0] and K:
-                pack_chain(s, parity, packed)
-                packed_measure(packed, rows, parity, jn[0, 0], vortices, out[t, c])
+                checkerboard_on.pack_chain(s, parity, packed)
+                checkerboard_on.measure(packed, rows, parity, jn[0, 0], vortices, out[t, c])
             elif out.shape[0]:
                 chain_totals(s, nbr, jn, field, sign, out[t, c, :1 + 2 * n])
                 if out.shape[2] > 1 + 2 * n:
@@ -246,7 +245,7 @@ class Wolff:
         self.packed = (np.zeros((0, 0), np.int64), np.zeros(0, np.int64), 0, False)  # no packed measurement
         if checkerboard_on.supports(model):
             lay = Layout(model.lattice.size)
-            self.packed = (lay.nbr, lay.parity, lay.K, model.n_components == 2 and len(lay.size) == 2)
+            self.packed = (lay.nbr, lay.parity, lay.K, checkerboard_on.has_vortices(model))
         jn = self.tables["jn"][self.tables["jn"] != 0]
         uniform = jn.size > 0 and bool(np.all(np.abs(jn) == abs(jn[0])))
         if isinstance(model, Potts):
