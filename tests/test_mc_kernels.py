@@ -221,3 +221,49 @@ def test_wolff_bond_test_with_bounds_decides_as_the_exponential():
     x = 10.0 ** rng.uniform(-6, 2, 400_000)
     u = rng.random(x.size)
     assert np.array_equal(decide(u, x), u < 1.0 - np.exp(-x))
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_unit_vector_is_uniform_on_the_sphere(n):
+    """Wolff's reflection axis: unit length, and the first two moments of the uniform
+    distribution on S^(n-1), <r> = 0 and <r r^T> = I / n, within 5 standard errors
+    of 2e5 draws (n = 2, 3: Marsaglia's disc method; 4: normal deviates)."""
+    import numba
+
+    from physbreak.mc.rng import unit_vector
+
+    @numba.njit
+    def draw(count, n):
+        state = np.array([1, 2, 3, 4], dtype=np.uint64)
+        out = np.empty((count, n))
+        for k in range(count):
+            unit_vector(state, out[k])
+        return out
+
+    r = draw(200_000, n)
+    assert np.allclose(np.linalg.norm(r, axis=1), 1.0, atol=1e-12)
+    second = np.einsum("ka,kb->kab", r, r)
+    for values, expected in ((r, np.zeros(n)), (second, np.eye(n) / n)):
+        error = values.std(axis=0) / np.sqrt(len(r))
+        assert np.all(np.abs(values.mean(axis=0) - expected) < 5 * error + 1e-15)
+
+
+def test_wolff_exp_table_brackets_the_exponential():
+    """The O(n) Wolff bond test decides against table[b + 1] <= exp(-x) <= table[b]
+    (b = floor(x / h)), calling exp only inside the bracket: the bracket holds for
+    1e6 x spread over [0, xmax], the ends included, to the last bit."""
+    import numba
+
+    from physbreak.mc.wolff import _exp_table
+
+    @numba.njit
+    def brackets(x, xmax):
+        table, inv_h = _exp_table(xmax)
+        b = np.minimum((x * inv_h).astype(np.int64), table.shape[0] - 2)
+        return table[b + 1], table[b]
+
+    rng = np.random.default_rng(1)
+    for xmax in (1e-3, 2.0 / 0.7, 40.0):
+        x = np.concatenate([[0.0, xmax], rng.uniform(0.0, xmax, 1_000_000)])
+        low, high = brackets(x, xmax)
+        assert np.all(low <= np.exp(-x)) and np.all(np.exp(-x) <= high)

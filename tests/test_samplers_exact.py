@@ -107,16 +107,27 @@ def test_continuous_spins_zero_temperature_never_raise_energy(kind):
     assert torch.allclose(state.norm(dim=-1), torch.ones(()).double())
 
 
-def test_on_wolff_two_spin_exact():
-    """XY dimer: <S1.S2> = I1(beta J)/I0(beta J) exactly."""
+def bond_correlation(kind, K):
+    """<S_i.S_j> of one bond of a tree at beta J = K: I1(K)/I0(K) (XY) and the
+    Langevin function coth K - 1/K (Heisenberg); odd in K."""
     from scipy.special import iv
 
+    return iv(1, K) / iv(0, K) if kind == "xy" else 1.0 / np.tanh(K) - 1.0 / K
+
+
+@pytest.mark.parametrize("kind", ["xy", "heisenberg"])
+@pytest.mark.parametrize("J", [(1.0,), (1.0, -0.5)])
+def test_on_wolff_tree_exact(kind, J):
+    """On a tree the bonds are independent: E = -sum_b J_b <S_i.S_j>(beta J_b) exactly.
+    The dimer (one coupling: the table-free path) and the open chain 0-1-2 with
+    J = 1 and -0.5 (a padded neighbour table, two couplings, one antiferromagnetic)."""
     from physbreak.lattice import from_edges
 
-    model = make_model("xy", from_edges(2, [(0, 1)]))
+    edges = [(0, 1)] if len(J) == 1 else [(0, 1), (1, 2)]
+    model = make_model(kind, from_edges(len(edges) + 1, edges, shells=list(range(1, len(J) + 1))), J=J)
     T = 0.7
     sampler = Wolff(model, [T] * 16, np.random.SeedSequence(12))
     e, _ = run_chains(model, sampler, 100, 4000)
-    est = estimate(-e * 2)  # energy per spin = -S1.S2 / 2
-    exact = iv(1, 1 / T) / iv(0, 1 / T)
+    est = estimate(e)
+    exact = -sum(j * bond_correlation(kind, j / T) for j in J) / model.n_sites
     assert abs(est.mean - exact) < 4 * est.error

@@ -59,6 +59,38 @@ def normal(s):
 
 
 @numba.njit(inline="always")
+def unit_vector(s, r):
+    """Fill ``r`` ``(n,)`` with a uniform random unit vector.  n = 2 and 3: Marsaglia
+    (Ann. Math. Stat. 43, 645, 1972), from a uniform point ``(x, y)`` of the unit disc,
+    ``q = x^2 + y^2``: ``((x^2 - y^2) / q, 2xy / q)`` (the doubled angle) and
+    ``(2x sqrt(1 - q), 2y sqrt(1 - q), 1 - 2q)``, no transcendental function; else
+    normalised normal deviates."""
+    n = r.shape[0]
+    if n == 2 or n == 3:
+        while True:
+            x = 2.0 * uniform(s) - 1.0
+            y = 2.0 * uniform(s) - 1.0
+            q = x * x + y * y
+            if 0.0 < q < 1.0:
+                break
+        if n == 2:
+            r[0] = (x * x - y * y) / q
+            r[1] = 2.0 * x * y / q
+        else:
+            w = 2.0 * np.sqrt(1.0 - q)
+            r[0] = x * w
+            r[1] = y * w
+            r[2] = 1.0 - 2.0 * q
+        return
+    norm = 0.0
+    for a in range(n):
+        r[a] = normal(s)
+        norm += r[a] * r[a]
+    for a in range(n):
+        r[a] /= np.sqrt(norm)
+
+
+@numba.njit(inline="always")
 def next_u32(s, buf, have):
     """A uniform 32-bit integer, each 64-bit draw serving two: returns ``(u, buf, have)``
     (``buf``: the draw in use, ``have``: its halves left; start with ``(0, 0)``)."""

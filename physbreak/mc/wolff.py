@@ -27,7 +27,7 @@ from physbreak.mc import checkerboard_on
 from physbreak.mc.checkerboard import Layout
 from physbreak.mc.compiled import (chain_totals, ising_chain_totals, kt_columns, kt_sums, model_tables,
                                    potts_chain_totals)
-from physbreak.mc.rng import normal, randint, seed_states, step, uniform
+from physbreak.mc.rng import randint, seed_states, step, uniform, unit_vector
 from physbreak.systems import Ising, ONModel, Potts, SpinModel
 
 _U = np.uint64
@@ -45,44 +45,70 @@ def _joins(u, x):
 
 
 @numba.njit(inline="always")
-def _on_cluster(s, nbr, jn, beta, padd, state, in_cluster, stack, r, label):
+def _project(s, i, r, r0, r1, r2):
+    """``S_i . r``; for n <= 3 with ``r``'s components ``r0, r1, r2`` in registers."""
+    n = s.shape[1]
+    if n == 1:
+        return s[i, 0] * r0
+    if n == 2:
+        return s[i, 0] * r0 + s[i, 1] * r1
+    if n == 3:
+        return s[i, 0] * r0 + s[i, 1] * r1 + s[i, 2] * r2
+    p = 0.0
+    for a in range(n):
+        p += s[i, a] * r[a]
+    return p
+
+
+@numba.njit(inline="always")
+def _on_cluster(s, nbr, jn, beta, bj2, table, inv_h, state, in_cluster, stack, r, label):
     """Grow and reflect one cluster of chain ``s`` ``(N, n)``; returns its size.
-    ``padd > 0``: Ising with one |J| on every bond, ``1 - exp(-2 beta |J|)``."""
+    ``bj2 != 0``: one coupling ``J`` on every bond, ``bj2 = 2 beta J`` (the couplings
+    are never read).  A bond joins with ``1 - exp(-x)``, ``x = 2 beta J (S_i.r)(S_j.r)``:
+    a uniform ``v`` in (0, 1] decides against the bracket of ``exp(-x)`` in
+    :func:`_exp_table` ``table`` (scale ``inv_h``) and, in the rare case it falls
+    inside, against ``exp(-x)`` itself.  The generator state stays in registers
+    while the cluster grows."""
     n_sites, n = s.shape
-    if n > 1:
-        norm = 0.0
-        for a in range(n):
-            r[a] = normal(state)
-            norm += r[a] * r[a]
-        for a in range(n):
-            r[a] /= np.sqrt(norm)
+    unit_vector(state, r)
+    r0, r1, r2 = r[0], r[1 % n], r[2 % n]
+    top_bin = table.shape[0] - 2
     seed = randint(state, n_sites)
-    top = 0
-    stack[top] = seed
-    top += 1
+    g0, g1, g2, g3 = state[0], state[1], state[2], state[3]
+    stack[0] = seed
     in_cluster[seed] = label
-    size = 0
+    top, size = 1, 0
     while top > 0:
         top -= 1
         i = stack[top]
-        p_i = 0.0
-        for a in range(n):
-            p_i += s[i, a] * r[a]
-        for a in range(n):
-            s[i, a] -= 2.0 * p_i * r[a]
+        p_i = _project(s, i, r, r0, r1, r2)
+        if n <= 3:
+            s[i, 0] -= 2.0 * p_i * r0
+            if n > 1:
+                s[i, 1] -= 2.0 * p_i * r1
+            if n > 2:
+                s[i, 2] -= 2.0 * p_i * r2
+        else:
+            for a in range(n):
+                s[i, a] -= 2.0 * p_i * r[a]
         size += 1
         for k in range(nbr.shape[1]):
             j = nbr[i, k]
-            if in_cluster[j] == label or jn[i, k] == 0.0:
+            if in_cluster[j] == label:
                 continue
-            p_j = 0.0
-            for a in range(n):
-                p_j += s[j, a] * r[a]
-            x = 2.0 * beta * jn[i, k] * p_i * p_j
-            if x > 0.0 and (uniform(state) < padd if padd > 0.0 else _joins(uniform(state), x)):
-                in_cluster[j] = label
-                stack[top] = j
-                top += 1
+            x = (bj2 if bj2 != 0.0 else 2.0 * beta * jn[i, k]) * p_i * _project(s, j, r, r0, r1, r2)
+            if x > 0.0:
+                bits, g0, g1, g2, g3 = step(g0, g1, g2, g3)
+                v = float((bits >> _U(11)) + _U(1)) * (1.0 / 9007199254740992.0)
+                b = min(int(x * inv_h), top_bin)
+                join = v > table[b]
+                if not join and v > table[b + 1]:
+                    join = v > np.exp(-x)
+                if join:
+                    in_cluster[j] = label
+                    stack[top] = j
+                    top += 1
+    state[0], state[1], state[2], state[3] = g0, g1, g2, g3
     return size
 
 
@@ -161,19 +187,33 @@ def _potts_cluster(s, q, nbr, jn, beta, padd, state, in_cluster, stack, label):
 
 
 ON, POTTS, ISING = 0, 1, 2
+EXP_BINS = 1024
+
+
+@numba.njit(inline="always")
+def _exp_table(xmax):
+    """``(exp(-k h) for k = 0..EXP_BINS + 1, 1 / h)`` with ``h = xmax / EXP_BINS``: the
+    bracket ``table[k + 1] <= exp(-x) <= table[k]`` of ``x`` in bin ``k = floor(x / h)``
+    of ``[0, xmax]``, the range of a bond's ``x = 2 beta J (S_i.r)(S_j.r)``."""
+    h = xmax / EXP_BINS if xmax > 0.0 else 1.0
+    table = np.empty(EXP_BINS + 2)
+    for k in range(EXP_BINS + 2):
+        table[k] = np.exp(-k * h)
+    return table, 1.0 / h
 
 
 @numba.njit(parallel=True, cache=True)
-def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, rng, clusters, mean_cluster, adapt,
+def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, threshold, rng, clusters, mean_cluster, adapt,
          n_samples, sweeps_per_sample, out, work, proj, plaq, rows, parity, K, vortices):
     """kind: :data:`ON`, :data:`POTTS` or :data:`ISING`; spins: (C, N, n) (Potts: (C, N, 1) states;
-    Ising: (C, N, 1) int8 +-1); nbr, jn: (N, z); beta, padd: (C,); rng: (C, 4)
+    Ising: (C, N, 1) int8 +-1); nbr, jn: (N, z); beta, bj2, padd: (C,); rng: (C, 4)
     uint64; clusters: (C,) per sweep-equivalent.  Fills work (n_samples, C) in sweeps and out
     (n_samples or 0, C, 1 + 2n (+ kt_columns for O(n))) totals.  O(n) models that
     :func:`~physbreak.mc.checkerboard_on.supports` (``K > 0``) are measured by its
     vectorised :func:`~physbreak.mc.checkerboard_on.measure` on a packed copy
     (``rows``, ``parity``: the :class:`~physbreak.mc.checkerboard.Layout`)."""
     n_chains, n_sites, n = spins.shape
+    jmax = np.abs(jn).max() if jn.size else 0.0
     ferro = kind == ISING and jn.size > 0 and jn[0, 0] > 0.0 and np.all(jn == jn[0, 0])  # one J > 0, no padding
     for c in numba.prange(n_chains):
         s, state = spins[c], rng[c]
@@ -182,6 +222,7 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
         in_cluster = np.zeros(n_sites, dtype=np.int64)
         stack = np.empty(n_sites, dtype=np.int64)
         r = np.ones(n)
+        table, inv_h = _exp_table(2.0 * beta[c] * jmax)
         label = 0
         for t in range(n_samples):
             done = 0
@@ -196,7 +237,8 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, padd, threshold, r
                         flipped += _potts_cluster(s[:, 0], q, nbr, jn, beta[c], padd[c], state, in_cluster, stack,
                                                   label)
                     else:
-                        flipped += _on_cluster(s, nbr, jn, beta[c], padd[c], state, in_cluster, stack, r, label)
+                        flipped += _on_cluster(s, nbr, jn, beta[c], bj2[c], table, inv_h, state, in_cluster, stack,
+                                               r, label)
                 if adapt:
                     size = flipped / clusters[c]
                     mean_cluster[c] = size if mean_cluster[c] == 0 else 0.9 * mean_cluster[c] + 0.1 * size
@@ -246,14 +288,16 @@ class Wolff:
         if checkerboard_on.supports(model):
             lay = Layout(model.lattice.size)
             self.packed = (lay.nbr, lay.parity, lay.K, checkerboard_on.has_vortices(model))
-        jn = self.tables["jn"][self.tables["jn"] != 0]
+        t_jn = self.tables["jn"]
+        jn = t_jn[t_jn != 0]
         uniform = jn.size > 0 and bool(np.all(np.abs(jn) == abs(jn[0])))
         if isinstance(model, Potts):
             uniform = uniform and bool(np.all(jn == jn[0]))
             self.padd = 1.0 - np.exp(-self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
-        else:
-            uniform = uniform and model.n_components == 1
+        else:  # Ising: the 32-bit threshold below; O(n) models: _exp_table
             self.padd = 1.0 - np.exp(-2.0 * self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
+        one_j = t_jn.size > 0 and bool(np.all(t_jn == t_jn.flat[0]))  # no padding either: jn never read
+        self.bj2 = 2.0 * self.beta * t_jn.flat[0] if one_j else np.zeros(len(self.beta))
         self.threshold = np.floor(self.padd * 2.0**32).astype(np.uint64) if isinstance(model, Ising) else \
             np.zeros(len(self.beta), np.uint64)
 
@@ -276,9 +320,9 @@ class Wolff:
         work = np.zeros((n_samples, C))
         spins = to_numpy(state)  # a CPU tensor shares its memory: updated in place too
         _run(kind, m.q if kind == POTTS else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
-             t["field"], t["sign"], t["vectors"], self.beta, self.padd, self.threshold, self.rng, self.clusters,
-             self.mean_cluster,
-             adapt, n_samples, sweeps_per_sample, out, work, t["proj"], t["plaq"], *self.packed)
+             t["field"], t["sign"], t["vectors"], self.beta, self.bj2, self.padd, self.threshold, self.rng,
+             self.clusters, self.mean_cluster, adapt, n_samples, sweeps_per_sample, out, work, t["proj"], t["plaq"],
+             *self.packed)
         return (out if measure else None), work
 
     def sweep(self, state: np.ndarray, adapt: bool = False) -> np.ndarray:
