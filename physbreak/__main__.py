@@ -1,5 +1,5 @@
 """``python -m physbreak``: the command line (what ``torchrun -m physbreak`` runs in every process)."""
 
-from physbreak.cli import main
+from physbreak.cli import entry
 
-raise SystemExit(main())
+entry()
