@@ -396,18 +396,18 @@ def entry() -> None:
 def exit_now(code: int) -> None:
     """Exit with ``code`` once everything is written, without the interpreter's
     teardown: freeing numba's compiled-code objects one by one takes about
-    0.3 s, a tenth of a short ``simulate``.  atexit handlers run and the
-    streams are flushed first; with another (non-daemon) thread running or an HDF5
-    file still open (never after a command returns), the normal exit."""
+    0.3 s, a tenth of a short ``simulate``.  With another (non-daemon) thread
+    running or an HDF5 file still open, the normal exit; else the atexit
+    handlers run and the streams are flushed first."""
     import atexit
     import threading
 
-    atexit._run_exitfuncs()
     h5py = sys.modules.get("h5py")
     open_files = h5py.h5f.get_obj_count(h5py.h5f.OBJ_ALL, h5py.h5f.OBJ_FILE) if h5py else 0
     others = [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
     if others or open_files:
         sys.exit(code)
+    atexit._run_exitfuncs()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -61,6 +61,14 @@ def test_simulate_and_analyze_console_script(tmp_path):
     assert r.returncode == 141 and r.stderr == ""
 
 
+def test_console_script_exit_delivers_all_output_and_the_code():
+    """The command leaves by os._exit (cli.exit_now): output through a pipe arrives whole, exit codes stay."""
+    r = subprocess.run([sys.executable, "-m", "physbreak", "schema", "run"], capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads(r.stdout)["title"]
+    r = subprocess.run([sys.executable, "-m", "physbreak", "schema", "nonsense"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("physbreak:")
+
+
 @pytest.mark.parametrize("model, lattice, algorithm, extra", [
     ("xy", "square", "metropolis", "modes = true\n"), ("ising", "cubic", "tempering", "replicas = 2\n"),
     ("potts", "triangular", "metropolis", ""), ("heisenberg", "cubic", "wolff", ""),
