@@ -3,10 +3,13 @@ or cubic lattice (numba, CPU, SIMD).
 
 The packed layout of :mod:`physbreak.mc.checkerboard`, one packed array per
 spin component: ``packed[c, colour, a, r, k]`` (float64) is component ``a`` of
-that module's site ``(colour, r, k)``.  A row of one colour is updated in one
-branch-free loop over ``k`` that LLVM vectorises, with a xoshiro128** generator
-per lane (:func:`physbreak.mc.rng.step32`), and nothing in the loop calls a
-transcendental function:
+that module's site ``(colour, r, k)``.  A colour is updated in chunks of
+whole rows (:data:`CHUNK` sites, whatever the row length: rows of 8 sites
+would leave the vector units idle), each chunk in one branch-free loop that
+LLVM vectorises, with a xoshiro128** generator per site of a chunk
+(:func:`physbreak.mc.rng.step32`), after one pass that gathers the chunk's
+local fields (:func:`_fields`); nothing in the loops calls a transcendental
+function:
 
 * XY: rotation by ``phi`` with ``tan(phi / 2) = t = w (2u - 1)``, i.e.
   ``cos phi = (1 - t^2) / (1 + t^2)``, ``sin phi = 2t / (1 + t^2)``.  The
@@ -23,8 +26,11 @@ transcendental function:
 
 ``w`` adapts per chain towards 50 % acceptance during thermalisation only.
 After every sample the energy, magnetisation, staggered magnetisation, helicity
-sums and (XY on the square lattice) vortex count are computed from the packed
-state: the columns of :func:`physbreak.mc.compiled.kt_sums`, in its order.  A
+sums and (XY on the square lattice) vortex count of the packed state are
+known: the columns of :func:`physbreak.mc.compiled.kt_sums`, in its order,
+summed during the sample's last sweep from the fields the update gathers anyway
+(every bond has one end of colour 1: ``E = -J sum_(colour 1) S_i . h_i``); the
+vortices take one pass of their own.  A
 plaquette's winding is the signed number of times the shorter arcs of its
 edges cross the +x axis (no arctan).  Sweeps update colour 0, then colour 1:
 exactly a sequential sweep in that order.
@@ -38,7 +44,7 @@ import numba
 import numpy as np
 
 from physbreak.lazy import to_numpy
-from physbreak.mc.checkerboard import Layout, uniform_nearest_neighbour
+from physbreak.mc.checkerboard import Layout, seed_lanes, uniform_nearest_neighbour
 from physbreak.mc.compiled import ResidentKernel
 from physbreak.mc.rng import step32
 
@@ -71,133 +77,222 @@ def expneg(x):
     return p
 
 
-# The row functions index the chain ``(2, n, R, K)`` directly instead of taking row
-# views: every numba view costs reference counting, which a row of 32 sites notices.
+CHUNK = 256  # sites of one colour per update loop: long vector loops whatever the row length
+
+
+@numba.njit(cache=True)
+def chunk_rows(K: int) -> int:
+    """Rows of ``K`` sites per chunk: the update loops run over ``chunk_rows(K) * K`` sites."""
+    return max(1, CHUNK // K)
+
+
+# The kernels work on one chunk of whole rows of one colour at a time, through one
+# flat view ``(2, n, R K)`` of the chain and one view per chunk and component; the
+# loops index those views by the loop counter only (a computed index costs numba's
+# negative-index check, which stops LLVM vectorising) and touch at most 8 arrays
+# each (LLVM's limit on the run-time checks that two arrays do not overlap).
 
 @numba.njit(inline="always")
-def _neighbour_sum(chain, colour, a, r, rows, p, h):
-    """``h[a]`` ``(K,)``: the sum of component ``a`` of the other colour around each
-    site of row ``r`` (parity ``p``) of ``colour``: in the row at ``k`` and ``k + 2p - 1``,
-    in the neighbouring rows ``rows`` (a tuple of 4; -1 for none: 2D) at ``k``.  One
-    loop over the row (short rows pay for every loop's set-up); its two ends, where
-    ``k + 2p - 1`` wraps, outside it."""
-    K, o, step = chain.shape[3], 1 - colour, 2 * p - 1
-    for k in (0, K - 1):
-        h[a, k] = chain[o, a, r, k] + chain[o, a, r, (k + step) % K] + chain[o, a, rows[0], k] \
-            + chain[o, a, rows[1], k]
-        if rows[2] >= 0:
-            h[a, k] += chain[o, a, rows[2], k] + chain[o, a, rows[3], k]
-    if rows[2] >= 0:
-        for k in range(1, K - 1):
-            h[a, k] = chain[o, a, r, k] + chain[o, a, r, k + step] + chain[o, a, rows[0], k] \
-                + chain[o, a, rows[1], k] + chain[o, a, rows[2], k] + chain[o, a, rows[3], k]
-    else:
-        for k in range(1, K - 1):
-            h[a, k] = chain[o, a, r, k] + chain[o, a, r, k + step] + chain[o, a, rows[0], k] \
-                + chain[o, a, rows[1], k]
-
-
-@numba.njit(inline="always")
-def _draw(lanes, k):
-    """The next 32-bit output of lane ``k`` of the generators ``lanes`` ``(4, K)``."""
-    u, lanes[0, k], lanes[1, k], lanes[2, k], lanes[3, k] = step32(lanes[0, k], lanes[1, k], lanes[2, k],
-                                                                   lanes[3, k])
-    return u
+def _cyclic(src, start, count, dst):
+    """``dst[i] = src[(start + i) mod len(src)]`` for ``i < count``, ``0 <= start < len(src)``."""
+    n1 = min(count, src.shape[0] - start)
+    head, tail = src[start:start + n1], src[:count - n1]
+    for i in range(n1):
+        dst[i] = head[i]
+    for i in range(count - n1):
+        dst[n1 + i] = tail[i]
 
 
 @numba.njit(inline="always")
-def _row_xy(chain, colour, r, h, lanes, w, bj):
-    """One XY row ``r`` of ``colour`` in its local fields ``h`` ``(2, K)``; ``bj`` = beta J.
-    Returns the accepted moves."""
+def _fields(flat, colour, r0, r1, nbr, parity, h, parts, split, nb, odd):
+    """Local fields of the rows ``r0..r1`` of ``colour`` from the other colour of the
+    flat chain ``(2, n, R K)``: ``h[a, i]``, the sum of component ``a`` over the 2d
+    neighbours of the chunk's site ``i``.  With ``split``, per axis and for components
+    0 and 1 the sum and the difference (+axis minus -axis) of the two neighbours:
+    ``parts[axis, 0 | 1, component, i]``.  Scratch: ``nb`` ``(2d, chunk)``, the
+    neighbours at -axis and +axis of each axis, ``odd`` ``(chunk,)``.
+
+    A row's neighbours along an axis of the rows are the rows ``stride`` away (the
+    stride: the row that follows row 0 along it), wrapped round the axis; a cyclic
+    shift of the whole colour by ``stride`` rows finds them but where an inner axis
+    wraps, and those rows are then copied from the neighbour table ``nbr``.  In the
+    row, site ``k`` of parity ``p`` has its neighbours at ``k + p - 1`` and ``k + p``,
+    wrapped round the row."""
+    o, R, K = 1 - colour, parity.shape[0], flat.shape[2] // parity.shape[0]
+    T, lo, count, d = R * K, r0 * K, (r1 - r0) * K, nbr.shape[1] // 2 + 1
+    for r in range(r0, r1):
+        p = np.float64((parity[r] + colour) & 1)
+        for k in range(K):
+            odd[(r - r0) * K + k] = p
+    for a in range(flat.shape[1]):
+        src = flat[o, a]
+        here = src[lo:lo + count]
+        for slot in range(2 * d - 2):
+            rows = nbr[0, slot | 1] * (2 * (slot & 1) - 1)  # -stride, +stride
+            _cyclic(src, (lo + rows * K) % T, count, nb[slot])
+            for r in range(r0, r1):
+                shifted = r + rows + (R if r + rows < 0 else 0) - (R if r + rows >= R else 0)  # no division
+                if nbr[r, slot] != shifted:  # the axis wraps here
+                    start, base = nbr[r, slot] * K, (r - r0) * K
+                    for k in range(K):
+                        nb[slot, base + k] = src[start + k]
+        minus, plus = nb[2 * d - 2], nb[2 * d - 1]
+        _cyclic(src, (lo + T - 1) % T, count, minus)
+        _cyclic(src, (lo + 1) % T, count, plus)
+        for i in range(count):  # products with 0 and 1 rather than a select, which would not vectorise
+            minus[i] = odd[i] * here[i] + (1.0 - odd[i]) * minus[i]
+            plus[i] = odd[i] * plus[i] + (1.0 - odd[i]) * here[i]
+        for r in range(r0, r1):  # the neighbour that wraps round the row
+            base = (r - r0) * K
+            if odd[base] > 0.5:
+                plus[base + K - 1] = src[r * K]
+            else:
+                minus[base] = src[r * K + K - 1]
+        if d == 3:
+            for i in range(count):
+                h[a, i] = nb[0, i] + nb[1, i] + nb[2, i] + nb[3, i] + nb[4, i] + nb[5, i]
+        else:
+            for i in range(count):
+                h[a, i] = nb[0, i] + nb[1, i] + nb[2, i] + nb[3, i]
+        if split and a < 2:
+            for axis in range(d):
+                for i in range(count):
+                    parts[axis, 0, a, i] = nb[2 * axis + 1, i] + nb[2 * axis, i]
+                    parts[axis, 1, a, i] = nb[2 * axis + 1, i] - nb[2 * axis, i]
+
+
+@numba.njit(error_model="numpy", fastmath={"contract"})
+def _update_xy(flat, colour, lo, count, h, lanes, w, bj):
+    """XY Metropolis on sites ``lo .. lo + count`` of ``colour`` of ``flat`` in their
+    fields ``h`` ``(2, >= count)``, lane ``m`` of ``lanes`` ``(4, >= count)`` drawing
+    for site ``lo + m``; ``bj`` = beta J.  Returns the accepted moves."""
+    x, y = flat[colour, 0, lo:lo + count], flat[colour, 1, lo:lo + count]
     flips = 0
-    for k in range(chain.shape[3]):
-        t = w * (2.0 * _unit(_draw(lanes, k)) - 1.0)
-        u = _unit(_draw(lanes, k))
+    for m in range(count):
+        s0, s1, s2, s3 = lanes[0, m], lanes[1, m], lanes[2, m], lanes[3, m]
+        r0, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r1, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        lanes[0, m], lanes[1, m], lanes[2, m], lanes[3, m] = s0, s1, s2, s3
+        t = w * (2.0 * _unit(r0) - 1.0)
         inv = 1.0 / (1.0 + t * t)
         c, s = (1.0 - t * t) * inv, 2.0 * t * inv
-        ox, oy = chain[colour, 0, r, k], chain[colour, 1, r, k]
+        ox, oy = x[m], y[m]
         nx, ny = c * ox - s * oy, s * ox + c * oy
-        ok = u < expneg(-bj * ((nx - ox) * h[0, k] + (ny - oy) * h[1, k]))
-        chain[colour, 0, r, k] = nx if ok else ox
-        chain[colour, 1, r, k] = ny if ok else oy
+        ok = _unit(r1) < expneg(-bj * ((nx - ox) * h[0, m] + (ny - oy) * h[1, m]))
+        x[m] = nx if ok else ox
+        y[m] = ny if ok else oy
         flips += np.int64(ok)
     return flips
 
 
 @numba.njit(inline="always")
-def _cube(lanes, k):
-    """A uniform point of ``[-1, 1)^3`` from lane ``k``: ``(x, y, z, inside the unit ball)``."""
-    x = 2.0 * _unit(_draw(lanes, k)) - 1.0
-    y = 2.0 * _unit(_draw(lanes, k)) - 1.0
-    z = 2.0 * _unit(_draw(lanes, k)) - 1.0
+def _cube(r0, r1, r2):
+    """Three 32-bit draws as a uniform point of ``[-1, 1)^3``: ``(x, y, z, inside the unit ball)``."""
+    x, y, z = 2.0 * _unit(r0) - 1.0, 2.0 * _unit(r1) - 1.0, 2.0 * _unit(r2) - 1.0
     return x, y, z, x * x + y * y + z * z < 1.0
 
 
-@numba.njit(inline="always")
-def _row_heisenberg(chain, colour, r, h, lanes, w, bj):
-    """One Heisenberg row ``r`` of ``colour`` in its local fields ``h`` ``(3, K)``;
-    ``bj`` = beta J.  Returns the accepted moves."""
+@numba.njit(error_model="numpy", fastmath={"contract"})
+def _update_heisenberg(flat, colour, lo, count, h, lanes, w, bj):
+    """Heisenberg Metropolis on sites ``lo .. lo + count`` of ``colour`` (as
+    :func:`_update_xy`, fields ``h`` ``(3, >= count)``).  Returns the accepted moves."""
+    x, y, z = flat[colour, 0, lo:lo + count], flat[colour, 1, lo:lo + count], flat[colour, 2, lo:lo + count]
     flips = 0
-    for k in range(chain.shape[3]):
-        p0, p1, p2, first = _cube(lanes, k)
-        q0, q1, q2, second = _cube(lanes, k)
-        u = _unit(_draw(lanes, k))
+    for m in range(count):
+        s0, s1, s2, s3 = lanes[0, m], lanes[1, m], lanes[2, m], lanes[3, m]
+        r0, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r1, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r2, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r3, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r4, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r5, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        r6, s0, s1, s2, s3 = step32(s0, s1, s2, s3)
+        lanes[0, m], lanes[1, m], lanes[2, m], lanes[3, m] = s0, s1, s2, s3
+        p0, p1, p2, first = _cube(r0, r1, r2)
+        q0, q1, q2, second = _cube(r3, r4, r5)
         k0, k1, k2 = (p0, p1, p2) if first else (q0, q1, q2)
-        ox, oy, oz = chain[colour, 0, r, k], chain[colour, 1, r, k], chain[colour, 2, r, k]
+        ox, oy, oz = x[m], y[m], z[m]
         nx, ny, nz = ox + w * k0, oy + w * k1, oz + w * k2
         inv = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz)
         nx, ny, nz = nx * inv, ny * inv, nz * inv
-        de = (nx - ox) * h[0, k] + (ny - oy) * h[1, k] + (nz - oz) * h[2, k]
-        ok = (first | second) & (u < expneg(-bj * de))  # & and |: no branch
-        chain[colour, 0, r, k] = nx if ok else ox
-        chain[colour, 1, r, k] = ny if ok else oy
-        chain[colour, 2, r, k] = nz if ok else oz
+        de = (nx - ox) * h[0, m] + (ny - oy) * h[1, m] + (nz - oz) * h[2, m]
+        ok = (first | second) & (_unit(r6) < expneg(-bj * de))  # & and |: no branch
+        x[m] = nx if ok else ox
+        y[m] = ny if ok else oy
+        z[m] = nz if ok else oz
         flips += np.int64(ok)
     return flips
 
 
-# no zero-division branch (numba's default error model) so that the rows vectorise; a * b + c as one FMA
+@numba.njit(fastmath={"reassoc", "contract"})  # sums in any order: the reductions vectorise
+def _tally(flat, colour, lo, count, h, parts, acc):
+    """Add the sites ``lo .. lo + count`` of ``colour`` of ``flat`` to a chain's
+    running sums ``acc`` ``(1 + 2n + 2d,)``: colour 1 (with its fields ``h`` and
+    ``parts`` of :func:`_fields`) to ``[S . h, m of colour 1 (n), -, per axis the two
+    helicity sums]``, colour 0 to ``acc[1 + n:1 + 2n]``, its magnetisation.  Every
+    bond has one end of colour 1, so these are the energy and helicity sums of the
+    whole chain."""
+    n = flat.shape[1]
+    for a in range(n):
+        v, m, e = flat[colour, a, lo:lo + count], 0.0, 0.0
+        for i in range(count):
+            m += v[i]
+        acc[1 + (1 - colour) * n + a] += m
+        if colour == 1:
+            for i in range(count):
+                e += v[i] * h[a, i]
+            acc[0] += e
+    if colour == 0:
+        return
+    x, y = flat[1, 0, lo:lo + count], flat[1, 1, lo:lo + count]
+    for axis in range(parts.shape[0]):
+        c, s = 0.0, 0.0
+        for i in range(count):
+            c += x[i] * parts[axis, 0, 0, i] + y[i] * parts[axis, 0, 1, i]
+            s += x[i] * parts[axis, 1, 1, i] - y[i] * parts[axis, 1, 0, i]
+        acc[1 + 2 * n + 2 * axis] += c
+        acc[2 + 2 * n + 2 * axis] += s
+
+
+# no zero-division branch (numba's default error model) so that the loops vectorise; a * b + c as one FMA
 @numba.njit(error_model="numpy", fastmath={"contract"})
-def _block(chain, colour, lo, hi, nbr, parity, lanes, w, bj, h):
-    """Rows ``lo..hi`` of one colour of one chain ``(2, n, R, K)``; ``h``: scratch
-    ``(n, K)``.  Returns the accepted moves."""
-    n = chain.shape[1]
-    three = nbr.shape[1] == 4
+def _block(flat, colour, lo, hi, nbr, parity, lanes, w, bj, measure, acc):
+    """Rows ``lo..hi`` of one colour of one flat chain ``(2, n, R K)``, in chunks of
+    :func:`chunk_rows` rows with one generator per site of a chunk (``lanes`` ``(4,
+    chunk)``); with ``measure``, their sums into ``acc`` (:func:`_tally`).  Returns
+    the accepted moves."""
+    n, K, size = flat.shape[1], flat.shape[2] // parity.shape[0], lanes.shape[1]
+    h, nb = np.empty((n, size)), np.empty((nbr.shape[1] + 2, size))
+    parts, odd = np.empty((nbr.shape[1] // 2 + 1, 2, 2, size)), np.empty(size)
     flips = 0
-    for r in range(lo, hi):
-        p = (parity[r] + colour) & 1
-        rows = (nbr[r, 0], nbr[r, 1], nbr[r, 2] if three else -1, nbr[r, 3] if three else -1)
-        for a in range(n):
-            _neighbour_sum(chain, colour, a, r, rows, p, h)
+    for r0 in range(lo, hi, size // K):
+        r1 = min(r0 + size // K, hi)
+        _fields(flat, colour, r0, r1, nbr, parity, h, parts, measure and colour == 1, nb, odd)
         if n == 2:
-            flips += _row_xy(chain, colour, r, h, lanes, w, bj)
+            flips += _update_xy(flat, colour, r0 * K, (r1 - r0) * K, h, lanes, w, bj)
         else:
-            flips += _row_heisenberg(chain, colour, r, h, lanes, w, bj)
+            flips += _update_heisenberg(flat, colour, r0 * K, (r1 - r0) * K, h, lanes, w, bj)
+        if measure:
+            _tally(flat, colour, r0 * K, (r1 - r0) * K, h, parts, acc)
     return flips
 
 
 @numba.njit(inline="always")
-def _bond_sums(chain, r, src, k0, k1, shift, acc):
-    """Add the bonds of the colour-1 sites ``k0..k1`` of row ``r`` with their colour-0
-    neighbours at ``k + shift`` of row ``src`` to ``acc``: ``[sum of S_i . S_j,
-    sum of x_i x_j + y_i y_j, sum of x_i y_j - y_i x_j]``."""
-    n = chain.shape[1]
-    dot, c, sn = 0.0, 0.0, 0.0
-    for k in range(k0, k1):
-        xi, yi, xj, yj = chain[1, 0, r, k], chain[1, 1, r, k], chain[0, 0, src, k + shift], chain[0, 1, src, k + shift]
-        c += xi * xj + yi * yj
-        sn += xi * yj - yi * xj
-        if n == 3:
-            dot += chain[1, 2, r, k] * chain[0, 2, src, k + shift]
-    acc[0] += dot + c
-    acc[1] += c
-    acc[2] += sn
+def _finish(acc, n, J, out):
+    """A chain's totals ``out`` (:func:`measure`, the vortex count aside) from its
+    sums ``acc`` of :func:`_tally`."""
+    out[0] = -J * acc[0]
+    for a in range(n):
+        out[1 + a] = acc[1 + n + a] + acc[1 + a]
+        out[1 + n + a] = acc[1 + n + a] - acc[1 + a]
+    for j in range(1 + 2 * n, acc.shape[0]):
+        out[j] = J * acc[j]
 
 
 @numba.njit(inline="always")
 def _full_row(chain, r, parity_r, row):
-    """Components 0 and 1 of row ``r`` in site order into ``row`` ``(2, 2K + 1)``
-    (the last entry repeats the first: the torus closes)."""
+    """Components 0 and 1 of row ``r`` of the chain ``(2, n, R, K)`` in site order
+    into ``row`` ``(2, 2K + 1)`` (the last entry repeats the first: the torus closes)."""
     K = chain.shape[3]
     for colour in range(2):
         p = (parity_r + colour) & 1
@@ -213,6 +308,28 @@ def _crossing(px, py, qx, qy):
     (clockwise); ``&`` rather than ``and``, which would branch."""
     cross = px * qy - py * qx
     return np.int64((py < 0.0) & (qy >= 0.0) & (cross > 0.0)) - np.int64((qy < 0.0) & (py >= 0.0) & (cross < 0.0))
+
+
+@numba.njit
+def _vortices(chain, nbr, parity):
+    """The number of plaquettes of the square-lattice chain ``(2, n, R, K)`` whose
+    spins wind by +-2 pi."""
+    R, K = chain.shape[2], chain.shape[3]
+    L = 2 * K
+    low, high = np.empty((2, L + 1)), np.empty((2, L + 1))
+    count = 0
+    _full_row(chain, 0, parity[0], high)
+    for r in range(R):  # rows r (low) and r + 1 (high); row r + 1 is row 0 at the end
+        low, high = high, low
+        up = nbr[r, 1]
+        _full_row(chain, up, parity[up], high)
+        for j in range(L):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
+            wind = _crossing(low[0, j], low[1, j], high[0, j], high[1, j]) \
+                + _crossing(high[0, j], high[1, j], high[0, j + 1], high[1, j + 1]) \
+                + _crossing(high[0, j + 1], high[1, j + 1], low[0, j + 1], low[1, j + 1]) \
+                + _crossing(low[0, j + 1], low[1, j + 1], low[0, j], low[1, j])
+            count += abs(wind)
+    return count
 
 
 @numba.njit(inline="always")
@@ -234,91 +351,62 @@ def _pack_all(state, parity, out):
         pack_chain(state[c], parity, out[c])
 
 
-@numba.njit(cache=True, fastmath={"reassoc"})  # sums in any order: the reductions vectorise
+@numba.njit(error_model="numpy", fastmath={"contract"}, cache=True)
 def measure(chain, nbr, parity, J, vortices, out):
     """Totals of one chain ``(2, n, R, K)`` into ``out``: energy (J), magnetisation
     ``(n,)``, staggered magnetisation ``(n,)`` (+ on colour 0, the colour of site 0),
     per axis the two helicity sums of :func:`~physbreak.mc.compiled.kt_sums`, and
-    with ``vortices`` the number of plaquettes winding by +-2 pi."""
+    with ``vortices`` the number of plaquettes winding by +-2 pi: the sums that the
+    sweeps of :func:`run` take as they go, from scratch."""
     n, R, K = chain.shape[1], chain.shape[2], chain.shape[3]
-    d = nbr.shape[1] // 2 + 1
-    out[:] = 0.0
-    for a in range(n):
-        s0, s1 = 0.0, 0.0
-        for r in range(R):
-            for k in range(K):
-                s0 += chain[0, a, r, k]
-                s1 += chain[1, a, r, k]
-        out[1 + a] = s0 + s1
-        out[1 + n + a] = s0 - s1
-    acc = np.zeros(3)
-    e = 0.0
-    for r in range(R):
-        p = (parity[r] + 1) & 1  # colour 1: every bond has one end there
-        for axis in range(d):
-            for side in range(2):  # the neighbour at -axis, then at +axis
-                acc[:] = 0.0
-                if axis < d - 1:
-                    _bond_sums(chain, r, nbr[r, 2 * axis + side], 0, K, 0, acc)
-                else:  # in the row: at k - 1 and k (p = 0), at k and k + 1 (p = 1)
-                    shift = side - 1 if p == 0 else side
-                    if shift == 0:
-                        _bond_sums(chain, r, r, 0, K, 0, acc)
-                    elif shift == 1:
-                        _bond_sums(chain, r, r, 0, K - 1, 1, acc)
-                        _bond_sums(chain, r, r, K - 1, K, 1 - K, acc)
-                    else:
-                        _bond_sums(chain, r, r, 1, K, -1, acc)
-                        _bond_sums(chain, r, r, 0, 1, K - 1, acc)
-                e += acc[0]
-                out[1 + 2 * n + 2 * axis] += J * acc[1]
-                out[1 + 2 * n + 2 * axis + 1] += J * (2.0 * side - 1.0) * acc[2]  # bond j -> i: the opposite
-    out[0] = -J * e
+    flat = chain.reshape((2, n, R * K))
+    g = chunk_rows(K)
+    h, nb = np.empty((n, g * K)), np.empty((nbr.shape[1] + 2, g * K))
+    parts, odd = np.empty((nbr.shape[1] // 2 + 1, 2, 2, g * K)), np.empty(g * K)
+    acc = np.zeros(1 + 2 * n + 2 * parts.shape[0])
+    for colour in range(2):
+        for r0 in range(0, R, g):
+            r1 = min(r0 + g, R)
+            if colour == 1:
+                _fields(flat, 1, r0, r1, nbr, parity, h, parts, True, nb, odd)
+            _tally(flat, colour, r0 * K, (r1 - r0) * K, h, parts, acc)
+    _finish(acc, n, J, out)
     if vortices:
-        L = 2 * K
-        low, high = np.empty((2, L + 1)), np.empty((2, L + 1))
-        count = 0
-        _full_row(chain, 0, parity[0], high)
-        for r in range(R):  # rows r (low) and r + 1 (high); row r + 1 is row 0 at the end
-            low, high = high, low
-            up = nbr[r, 1]
-            _full_row(chain, up, parity[up], high)
-            for j in range(L):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
-                wind = _crossing(low[0, j], low[1, j], high[0, j], high[1, j]) \
-                    + _crossing(high[0, j], high[1, j], high[0, j + 1], high[1, j + 1]) \
-                    + _crossing(high[0, j + 1], high[1, j + 1], low[0, j + 1], low[1, j + 1]) \
-                    + _crossing(low[0, j + 1], low[1, j + 1], low[0, j], low[1, j])
-                count += abs(wind)
-        out[1 + 2 * n + 2 * d] = count
+        out[acc.shape[0]] = _vortices(chain, nbr, parity)
 
 
 @numba.njit(parallel=True, cache=True)
 def run(packed, nbr, parity, J, widths, adapt, beta, lanes, vortices, n_samples, sweeps_per_sample, out):
     """``n_samples x sweeps_per_sample`` sweeps in place.  packed: ``(C, 2, n, rows, K)``
     float64; nbr, parity: :class:`~physbreak.mc.checkerboard.Layout`; widths: ``(C,)``
-    proposal widths (adapted with ``adapt``); lanes: ``(C * B, 4, K)`` uint32 for B
-    row blocks per chain; out: ``(n_samples or 0, C, 1 + 2n + 2d (+ 1 with vortices))``
-    :func:`measure` after each sample."""
+    proposal widths (adapted with ``adapt``); lanes: ``(C * B, 4, chunk_rows(K) K)``
+    uint32 for B row blocks per chain; out: ``(n_samples or 0, C, 1 + 2n + 2d (+ 1 with
+    vortices))``: :func:`measure` after each sample, summed during its last sweep."""
     C, n, R, K = packed.shape[0], packed.shape[2], packed.shape[3], packed.shape[4]
+    flat = packed.reshape((C, 2, n, R * K))
     CB = lanes.shape[0]
     B = CB // C
     flips = np.zeros(CB, np.int64)
+    acc = np.zeros((CB, 1 + 2 * n + nbr.shape[1] + 2))
     for t in range(n_samples):
-        for _ in range(sweeps_per_sample):
+        for sweep in range(sweeps_per_sample):
+            measured = out.shape[0] > 0 and sweep == sweeps_per_sample - 1
             flips[:] = 0
+            acc[:] = 0.0
             for colour in range(2):
                 for cb in numba.prange(CB):
                     c, b = cb // B, cb % B
-                    h = np.empty((n, K))
-                    flips[cb] += _block(packed[c], colour, R * b // B, R * (b + 1) // B, nbr, parity, lanes[cb],
-                                        widths[c], beta[c] * J, h)
+                    flips[cb] += _block(flat[c], colour, R * b // B, R * (b + 1) // B, nbr, parity, lanes[cb],
+                                        widths[c], beta[c] * J, measured, acc[cb])
             if adapt:
                 for c in range(C):
                     rate = flips[c * B:(c + 1) * B].sum() / (2 * R * K)
                     widths[c] = min(max(widths[c] * (1.0 + (rate - 0.5)), 1e-4), MAX_WIDTH)
         if out.shape[0]:
             for c in numba.prange(C):
-                measure(packed[c], nbr, parity, J, vortices, out[t, c])
+                _finish(acc[c * B:(c + 1) * B].sum(axis=0), n, J, out[t, c])
+                if vortices:
+                    out[t, c, acc.shape[1]] = _vortices(packed[c], nbr, parity)
 
 
 def supports(model) -> bool:
@@ -359,7 +447,7 @@ class CompiledMetropolis(ResidentKernel):
         self.n_chains = len(self.beta)
         self.layout = Layout(model.lattice.size)
         self.blocks = self.layout.blocks
-        self.rng = self.layout.lanes(seed_sequence, self.n_chains)
+        self.rng = seed_lanes(seed_sequence, self.n_chains * self.blocks, chunk_rows(self.layout.K) * self.layout.K)
         self.J = float(model.bond_J[0])
         self.step = np.full(self.n_chains, min(float(step), MAX_WIDTH))
         self.vortices = has_vortices(model)
