@@ -227,11 +227,11 @@ def _update_heisenberg(flat, colour, lo, count, h, lanes, w, bj):
 @numba.njit(fastmath={"reassoc", "contract"})  # sums in any order: the reductions vectorise
 def _tally(flat, colour, lo, count, h, parts, acc):
     """Add the sites ``lo .. lo + count`` of ``colour`` of ``flat`` to a chain's
-    running sums ``acc`` ``(1 + 2n + 2d,)``: colour 1 (with its fields ``h`` and
-    ``parts`` of :func:`_fields`) to ``[S . h, m of colour 1 (n), -, per axis the two
-    helicity sums]``, colour 0 to ``acc[1 + n:1 + 2n]``, its magnetisation.  Every
-    bond has one end of colour 1, so these are the energy and helicity sums of the
-    whole chain."""
+    running sums ``acc`` ``(1 + 2n + 2d,)`` = ``[sum S . h, m of colour 1 (n), m of
+    colour 0 (n), per axis the two helicity sums]``: colour 1 (with its fields ``h``
+    and ``parts`` of :func:`_fields`) to all but ``m`` of colour 0, colour 0 to that
+    only.  Every bond has one end of colour 1, so these are the energy and helicity
+    sums of the whole chain."""
     n = flat.shape[1]
     for a in range(n):
         v, m, e = flat[colour, a, lo:lo + count], 0.0, 0.0
