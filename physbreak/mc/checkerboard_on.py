@@ -254,6 +254,14 @@ def _tally(flat, colour, lo, count, h, parts, acc):
         acc[2 + 2 * n + 2 * axis] += s
 
 
+@numba.njit(inline="always")
+def _scratch(n, nbr, size):
+    """The arrays :func:`_fields` fills for a chunk of ``size`` sites: ``h``, ``parts``,
+    ``nb``, ``odd``."""
+    return np.empty((n, size)), np.empty((nbr.shape[1] // 2 + 1, 2, 2, size)), np.empty((nbr.shape[1] + 2, size)), \
+        np.empty(size)
+
+
 # no zero-division branch (numba's default error model) so that the loops vectorise; a * b + c as one FMA
 @numba.njit(error_model="numpy", fastmath={"contract"})
 def _block(flat, colour, lo, hi, nbr, parity, lanes, w, bj, measure, acc):
@@ -262,8 +270,7 @@ def _block(flat, colour, lo, hi, nbr, parity, lanes, w, bj, measure, acc):
     chunk)``); with ``measure``, their sums into ``acc`` (:func:`_tally`).  Returns
     the accepted moves."""
     n, K, size = flat.shape[1], flat.shape[2] // parity.shape[0], lanes.shape[1]
-    h, nb = np.empty((n, size)), np.empty((nbr.shape[1] + 2, size))
-    parts, odd = np.empty((nbr.shape[1] // 2 + 1, 2, 2, size)), np.empty(size)
+    h, parts, nb, odd = _scratch(n, nbr, size)
     flips = 0
     for r0 in range(lo, hi, size // K):
         r1 = min(r0 + size // K, hi)
@@ -361,8 +368,7 @@ def measure(chain, nbr, parity, J, vortices, out):
     n, R, K = chain.shape[1], chain.shape[2], chain.shape[3]
     flat = chain.reshape((2, n, R * K))
     g = chunk_rows(K)
-    h, nb = np.empty((n, g * K)), np.empty((nbr.shape[1] + 2, g * K))
-    parts, odd = np.empty((nbr.shape[1] // 2 + 1, 2, 2, g * K)), np.empty(g * K)
+    h, parts, nb, odd = _scratch(n, nbr, g * K)
     acc = np.zeros(1 + 2 * n + 2 * parts.shape[0])
     for colour in range(2):
         for r0 in range(0, R, g):
