@@ -61,18 +61,29 @@ def _project(s, i, r, r0, r1, r2):
 
 
 @numba.njit(inline="always")
+def _bond_joins(bits, x, table, inv_h):
+    """Whether a bond with ``x >= 0`` joins, ``v > exp(-x)`` for the uniform ``v`` in
+    (0, 1] of the 64 random ``bits``: decided against the bracket of ``exp(-x)`` in
+    :func:`_exp_table` ``table`` (scale ``inv_h``) and, in the rare case ``v`` falls
+    inside, against ``exp(-x)`` itself (``x = 0`` never joins: ``table[0] = 1``)."""
+    v = float((bits >> _U(11)) + _U(1)) * (1.0 / 9007199254740992.0)
+    b = min(int(x * inv_h), table.shape[0] - 2)
+    join = v > table[b]
+    if not join and v > table[b + 1]:
+        join = v > np.exp(-x)
+    return join
+
+
+@numba.njit(inline="always")
 def _on_cluster(s, nbr, jn, beta, bj2, table, inv_h, state, in_cluster, stack, r, label):
     """Grow and reflect one cluster of chain ``s`` ``(N, n)``; returns its size.
     ``bj2 != 0``: one coupling ``J`` on every bond, ``bj2 = 2 beta J`` (the couplings
-    are never read).  A bond joins with ``1 - exp(-x)``, ``x = 2 beta J (S_i.r)(S_j.r)``:
-    a uniform ``v`` in (0, 1] decides against the bracket of ``exp(-x)`` in
-    :func:`_exp_table` ``table`` (scale ``inv_h``) and, in the rare case it falls
-    inside, against ``exp(-x)`` itself.  The generator state stays in registers
-    while the cluster grows."""
+    are never read).  A bond joins with ``1 - exp(-x)``, ``x = 2 beta J (S_i.r)(S_j.r)``
+    (:func:`_bond_joins`).  The generator state stays in registers while the
+    cluster grows."""
     n_sites, n = s.shape
     unit_vector(state, r)
     r0, r1, r2 = r[0], r[1 % n], r[2 % n]
-    top_bin = table.shape[0] - 2
     seed = randint(state, n_sites)
     g0, g1, g2, g3 = state[0], state[1], state[2], state[3]
     stack[0] = seed
@@ -97,17 +108,19 @@ def _on_cluster(s, nbr, jn, beta, bj2, table, inv_h, state, in_cluster, stack, r
             if in_cluster[j] == label:
                 continue
             x = (bj2 if bj2 != 0.0 else 2.0 * beta * jn[i, k]) * p_i * _project(s, j, r, r0, r1, r2)
-            if x > 0.0:
+            if n == 2:  # joins predictable enough (measured): branch, drawing only when x > 0
+                if x > 0.0:
+                    bits, g0, g1, g2, g3 = step(g0, g1, g2, g3)
+                    if _bond_joins(bits, x, table, inv_h):
+                        in_cluster[j] = label
+                        stack[top] = j
+                        top += 1
+            else:  # no branch on the join, which mispredicts often: 10-25 % faster for n = 3 (measured)
                 bits, g0, g1, g2, g3 = step(g0, g1, g2, g3)
-                v = float((bits >> _U(11)) + _U(1)) * (1.0 / 9007199254740992.0)
-                b = min(int(x * inv_h), top_bin)
-                join = v > table[b]
-                if not join and v > table[b + 1]:
-                    join = v > np.exp(-x)
-                if join:
-                    in_cluster[j] = label
-                    stack[top] = j
-                    top += 1
+                add = np.int64(_bond_joins(bits, max(x, 0.0), table, inv_h))
+                in_cluster[j] += add * (label - in_cluster[j])
+                stack[top] = j
+                top += add
     state[0], state[1], state[2], state[3] = g0, g1, g2, g3
     return size
 
