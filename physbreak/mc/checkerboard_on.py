@@ -104,7 +104,7 @@ def _cyclic(src, start, count, dst):
 
 
 @numba.njit(inline="always")
-def _fields(flat, colour, r0, r1, nbr, parity, h, parts, split, nb, odd):
+def _fields(flat, colour, r0, r1, nbr, parity, wraps, h, parts, split, nb, odd):
     """Local fields of the rows ``r0..r1`` of ``colour`` from the other colour of the
     flat chain ``(2, n, R K)``: ``h[a, i]``, the sum of component ``a`` over the 2d
     neighbours of the chunk's site ``i``.  With ``split``, per axis and for components
@@ -115,7 +115,8 @@ def _fields(flat, colour, r0, r1, nbr, parity, h, parts, split, nb, odd):
     A row's neighbours along an axis of the rows are the rows ``stride`` away (the
     stride: the row that follows row 0 along it), wrapped round the axis; a cyclic
     shift of the whole colour by ``stride`` rows finds them but where an inner axis
-    wraps, and those rows are then copied from the neighbour table ``nbr``.  In the
+    wraps, and those rows (:func:`wrap_rows` ``wraps``) are then copied from the
+    neighbour table ``nbr``.  In the
     row, site ``k`` of parity ``p`` has its neighbours at ``k + p - 1`` and ``k + p``,
     wrapped round the row."""
     o, R, K = 1 - colour, parity.shape[0], flat.shape[2] // parity.shape[0]
@@ -130,12 +131,12 @@ def _fields(flat, colour, r0, r1, nbr, parity, h, parts, split, nb, odd):
         for slot in range(2 * d - 2):
             rows = nbr[0, slot | 1] * (2 * (slot & 1) - 1)  # -stride, +stride
             _cyclic(src, (lo + rows * K) % T, count, nb[slot])
-            for r in range(r0, r1):
-                shifted = r + rows + (R if r + rows < 0 else 0) - (R if r + rows >= R else 0)  # no division
-                if nbr[r, slot] != shifted:  # the axis wraps here
-                    start, base = nbr[r, slot] * K, (r - r0) * K
-                    for k in range(K):
-                        nb[slot, base + k] = src[start + k]
+            r = wraps[slot, r0]
+            while r < r1:
+                start, base = nbr[r, slot] * K, (r - r0) * K
+                for k in range(K):
+                    nb[slot, base + k] = src[start + k]
+                r = wraps[slot, r + 1]
         minus, plus = nb[2 * d - 2], nb[2 * d - 1]
         _cyclic(src, (lo + T - 1) % T, count, minus)
         _cyclic(src, (lo + 1) % T, count, plus)
@@ -264,7 +265,7 @@ def _scratch(n, nbr, size):
 
 # no zero-division branch (numba's default error model) so that the loops vectorise; a * b + c as one FMA
 @numba.njit(error_model="numpy", fastmath={"contract"})
-def _block(flat, colour, lo, hi, nbr, parity, lanes, w, bj, measure, acc):
+def _block(flat, colour, lo, hi, nbr, parity, wraps, lanes, w, bj, measure, acc):
     """Rows ``lo..hi`` of one colour of one flat chain ``(2, n, R K)``, in chunks of
     :func:`chunk_rows` rows with one generator per site of a chunk (``lanes`` ``(4,
     chunk)``); with ``measure``, their sums into ``acc`` (:func:`_tally`).  Returns
@@ -274,7 +275,7 @@ def _block(flat, colour, lo, hi, nbr, parity, lanes, w, bj, measure, acc):
     flips = 0
     for r0 in range(lo, hi, size // K):
         r1 = min(r0 + size // K, hi)
-        _fields(flat, colour, r0, r1, nbr, parity, h, parts, measure and colour == 1, nb, odd)
+        _fields(flat, colour, r0, r1, nbr, parity, wraps, h, parts, measure and colour == 1, nb, odd)
         if n == 2:
             flips += _update_xy(flat, colour, r0 * K, (r1 - r0) * K, h, lanes, w, bj)
         else:
@@ -359,7 +360,7 @@ def _pack_all(state, parity, out):
 
 
 @numba.njit(error_model="numpy", fastmath={"contract"}, cache=True)
-def measure(chain, nbr, parity, J, vortices, out):
+def measure(chain, nbr, parity, wraps, J, vortices, out):
     """Totals of one chain ``(2, n, R, K)`` into ``out``: energy (J), magnetisation
     ``(n,)``, staggered magnetisation ``(n,)`` (+ on colour 0, the colour of site 0),
     per axis the two helicity sums of :func:`~physbreak.mc.compiled.kt_sums`, and
@@ -374,7 +375,7 @@ def measure(chain, nbr, parity, J, vortices, out):
         for r0 in range(0, R, g):
             r1 = min(r0 + g, R)
             if colour == 1:
-                _fields(flat, 1, r0, r1, nbr, parity, h, parts, True, nb, odd)
+                _fields(flat, 1, r0, r1, nbr, parity, wraps, h, parts, True, nb, odd)
             _tally(flat, colour, r0 * K, (r1 - r0) * K, h, parts, acc)
     _finish(acc, n, J, out)
     if vortices:
@@ -382,9 +383,9 @@ def measure(chain, nbr, parity, J, vortices, out):
 
 
 @numba.njit(parallel=True, cache=True)
-def run(packed, nbr, parity, J, widths, adapt, beta, lanes, vortices, n_samples, sweeps_per_sample, out):
+def run(packed, nbr, parity, wraps, J, widths, adapt, beta, lanes, vortices, n_samples, sweeps_per_sample, out):
     """``n_samples x sweeps_per_sample`` sweeps in place.  packed: ``(C, 2, n, rows, K)``
-    float64; nbr, parity: :class:`~physbreak.mc.checkerboard.Layout`; widths: ``(C,)``
+    float64; nbr, parity: :class:`~physbreak.mc.checkerboard.Layout`; wraps: :func:`wrap_rows`; widths: ``(C,)``
     proposal widths (adapted with ``adapt``); lanes: ``(C * B, 4, chunk_rows(K) K)``
     uint32 for B row blocks per chain; out: ``(n_samples or 0, C, 1 + 2n + 2d (+ 1 with
     vortices))``: :func:`measure` after each sample, summed during its last sweep."""
@@ -402,7 +403,7 @@ def run(packed, nbr, parity, J, widths, adapt, beta, lanes, vortices, n_samples,
             for colour in range(2):
                 for cb in numba.prange(CB):
                     c, b = cb // B, cb % B
-                    flips[cb] += _block(flat[c], colour, R * b // B, R * (b + 1) // B, nbr, parity, lanes[cb],
+                    flips[cb] += _block(flat[c], colour, R * b // B, R * (b + 1) // B, nbr, parity, wraps, lanes[cb],
                                         widths[c], beta[c] * J, measured, acc[cb])
             if adapt:
                 for c in range(C):
@@ -413,6 +414,21 @@ def run(packed, nbr, parity, J, widths, adapt, beta, lanes, vortices, n_samples,
                 _finish(acc[c * B:(c + 1) * B].sum(axis=0), n, J, out[t, c])
                 if vortices:
                     out[t, c, acc.shape[1]] = _vortices(packed[c], nbr, parity)
+
+
+def wrap_rows(nbr: np.ndarray) -> np.ndarray:
+    """For the neighbour rows ``nbr`` ``(R, slots)`` of a
+    :class:`~physbreak.mc.checkerboard.Layout`: ``(slots, R + 1)``, entry ``[slot, r]``
+    the first row ``>= r`` whose neighbour in ``slot`` is not the cyclic shift of the
+    rows by that axis' stride (an inner axis wraps there; :func:`_fields`), ``R`` where
+    none is."""
+    R = len(nbr)
+    rows, out = np.arange(R), np.full((nbr.shape[1], R + 1), R, np.int64)
+    for slot in range(nbr.shape[1]):
+        stride = nbr[0, slot | 1] * (2 * (slot & 1) - 1)  # -stride, +stride
+        wrapped = np.append(np.flatnonzero(nbr[:, slot] != (rows + stride) % R), R)
+        out[slot] = wrapped[np.searchsorted(wrapped, np.arange(R + 1))]
+    return out
 
 
 def supports(model) -> bool:
@@ -452,6 +468,7 @@ class CompiledMetropolis(ResidentKernel):
         self.beta = 1.0 / np.asarray(temperatures, dtype=np.float64)
         self.n_chains = len(self.beta)
         self.layout = Layout(model.lattice.size)
+        self.wraps = wrap_rows(self.layout.nbr)
         self.blocks = self.layout.blocks
         self.rng = seed_lanes(seed_sequence, self.n_chains * self.blocks, chunk_rows(self.layout.K) * self.layout.K)
         self.J = float(model.bond_J[0])
@@ -473,7 +490,7 @@ class CompiledMetropolis(ResidentKernel):
         packed = self._pack(state)
         out = np.zeros((n_samples if measure else 0, self.n_chains, self.columns))
         lay = self.layout
-        run(packed, lay.nbr, lay.parity, self.J, self.step, adapt, self.beta, self.rng, self.vortices,
+        run(packed, lay.nbr, lay.parity, self.wraps, self.J, self.step, adapt, self.beta, self.rng, self.vortices,
             n_samples, sweeps_per_sample, out)
         component = np.empty(state.shape[:2])
         for a in range(state.shape[2]):
@@ -486,7 +503,7 @@ class CompiledMetropolis(ResidentKernel):
         packed, lay = self._pack(to_numpy(state)), self.layout
         out = np.zeros((self.n_chains, self.columns))
         for c in range(self.n_chains):
-            measure(packed[c], lay.nbr, lay.parity, self.J, self.vortices, out[c])
+            measure(packed[c], lay.nbr, lay.parity, self.wraps, self.J, self.vortices, out[c])
         return out
 
     def energy(self, state) -> np.ndarray:
