@@ -163,6 +163,23 @@ def test_wolff_measures_what_the_reducers_measure(kind, lattice, L):
     assert np.all(rows["energy"] < 0)
 
 
+@pytest.mark.parametrize("lattice, L, J", [("square", 8, 1.0), ("cubic", 4, 1.0), ("cubic", 4, "+-")])
+def test_wolff_ising_measures_what_the_reducers_measure(lattice, L, J):
+    """Ising Wolff with one J > 0 (clusters grown without marks, the totals summed in
+    integers) and with +-J (marked clusters): the from-scratch totals after a block;
+    the ferromagnet's clusters flip whole (at T = 0.01 the magnetisation stays +-1)."""
+    from physbreak.mc import Wolff
+
+    lat = build(lattice, L)
+    if J == "+-":
+        J = np.random.default_rng(5).choice([-1.0, 1.0], len(lat.bonds(1)))
+    model = Ising(lat, J=J)
+    sampler = Wolff(model, [0.01, 2.5, 6.0], np.random.SeedSequence(9))
+    rows, _ = sample(model, sampler, 10, 30, ordered=True)
+    if np.ndim(J) == 0:
+        assert np.allclose(np.abs(rows["magnetization"][:, 0]), 1.0), rows["magnetization"][:, 0]
+
+
 def test_expneg_is_the_exponential():
     """The polynomial exp(-x) of the vectorised kernel: relative error below 1e-12 on
     [0, 40] (the acceptance probabilities are those of the exact exponential), 1 below 0."""

@@ -305,6 +305,22 @@ def ising_chain_totals(x, nbr, jn, field, sign, out):
 
 
 @numba.njit(inline="always")
+def ising_one_j_totals(x, nbr, J, sign, out):
+    """:func:`ising_chain_totals` for one coupling ``J`` on every bond and zero field:
+    the bond and spin sums in integers, the couplings and fields never read."""
+    bonds, m, ms = 0, 0, 0.0
+    for i in range(x.shape[0]):
+        h = 0
+        for k in range(nbr.shape[1]):
+            h += x[_U(nbr[i, k])]  # unsigned: no negative-index check
+        si = np.int64(x[i])
+        bonds += si * h
+        m += si
+        ms += si * sign[i]
+    out[0], out[1], out[2] = -0.5 * J * bonds, m, ms
+
+
+@numba.njit(inline="always")
 def potts_chain_totals(x, nbr, jn, field, sign, vectors, out):
     """Totals of one Potts chain ``x`` ``(N,)`` into ``out`` ``(1 + 2n,)`` (``n = q - 1``)."""
     e = 0.0
