@@ -180,6 +180,21 @@ def test_wolff_ising_measures_what_the_reducers_measure(lattice, L, J):
         assert np.allclose(np.abs(rows["magnetization"][:, 0]), 1.0), rows["magnetization"][:, 0]
 
 
+def test_wolff_thermalisation_work_stays_bounded():
+    """The number of Wolff clusters per sweep-equivalent is retuned during
+    thermalisation, at most doubling or halving per step: a small first cluster
+    (which asked for ~N clusters) no longer makes one sweep-equivalent do ~200
+    sweeps of work (3D Ising L = 16 near Tc from an ordered start, six seeds)."""
+    from physbreak.mc import Wolff
+
+    model = Ising(build("cubic", 16))
+    for seed in range(6):
+        sampler = Wolff(model, [4.0, 4.5115, 5.0], np.random.SeedSequence(seed))
+        state = sampler.resident(model.initial_array(3, np.random.default_rng(0), ordered=True))
+        _, work = sampler.run(state, 40, 1, adapt=True, measure=False)
+        assert work.max() < 10.0, (seed, work.max(axis=0))
+
+
 def test_expneg_is_the_exponential():
     """The polynomial exp(-x) of the vectorised kernel: relative error below 1e-12 on
     [0, 40] (the acceptance probabilities are those of the exact exponential), 1 below 0."""

@@ -8,7 +8,8 @@
   ``1 - exp(-beta J)`` and move the cluster to another random state.
 
 One sweep-equivalent builds a fixed number of clusters per chain, tuned
-during thermalisation so that they flip about ``n_sites`` spins, and counts
+during thermalisation so that they flip about ``n_sites`` spins (the number at
+most doubles or halves from one sweep-equivalent to the next), and counts
 the work done in sweeps; :meth:`Wolff.run` does a block of them and measures
 each chain after every sample in one compiled call.  The number is frozen
 while sampling: a stopping rule that depends on the cluster sizes ("grow
@@ -269,7 +270,8 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, thresho
                 if adapt:
                     size = flipped / clusters[c]
                     mean_cluster[c] = size if mean_cluster[c] == 0 else 0.9 * mean_cluster[c] + 0.1 * size
-                    clusters[c] = max(1, round(n_sites / mean_cluster[c]))
+                    target = max(1, round(n_sites / mean_cluster[c]))  # one small first cluster asks for ~N
+                    clusters[c] = min(max(target, clusters[c] // 2), 2 * clusters[c])
                 done += flipped
             work[t, c] = done / n_sites
             if out.shape[0] and ferro:
