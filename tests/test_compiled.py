@@ -151,14 +151,14 @@ def test_checkerboard_on_measures_what_the_reducers_measure(kind, lattice, L):
 
 @pytest.mark.parametrize("kind, lattice, L", [("xy", "square", 8), ("heisenberg", "cubic", 4), ("xy", "triangular", 6)])
 def test_wolff_measures_what_the_reducers_measure(kind, lattice, L):
-    """Wolff on O(n) models measures on the packed layout where the vectorised kernel
-    applies (square, cubic) and with the neighbour-table reducers elsewhere: both give
+    """Wolff on O(n) models measures row by row where the vectorised kernel applies
+    (square, cubic) and with the neighbour-table reducers elsewhere: both give
     the from-scratch totals after a block (``sample`` checks the last row)."""
     from physbreak.mc import Wolff
 
     model = make_model(kind, build(lattice, L))
     sampler = Wolff(model, [0.5, 1.0, 3.0], np.random.SeedSequence(4))
-    assert (sampler.packed[2] > 0) == (lattice != "triangular")
+    assert (sampler.rows[2] > 0) == (lattice != "triangular")
     rows, _ = sample(model, sampler, 10, 30)
     assert np.all(rows["energy"] < 0)
 

@@ -287,7 +287,7 @@ def _block(flat, colour, lo, hi, nbr, parity, wraps, lanes, w, bj, measure, acc)
 
 @numba.njit(inline="always")
 def _finish(acc, n, J, out):
-    """A chain's totals ``out`` (:func:`measure`, the vortex count aside) from its
+    """A chain's totals ``out`` (:func:`site_totals`, the vortex count aside) from its
     sums ``acc`` of :func:`_tally`."""
     out[0] = -J * acc[0]
     for a in range(n):
@@ -299,8 +299,8 @@ def _finish(acc, n, J, out):
 
 @numba.njit(inline="always")
 def _full_row(chain, r, parity_r, row):
-    """Components 0 and 1 of row ``r`` of the chain ``(2, n, R, K)`` in site order
-    into ``row`` ``(2, 2K + 1)`` (the last entry repeats the first: the torus closes)."""
+    """Components 0 and 1 of row ``r`` of the packed chain ``(2, n, R, K)`` in site
+    order into ``row`` ``(2, 2K + 1)`` (the last entry repeats the first: the torus closes)."""
     K = chain.shape[3]
     for colour in range(2):
         p = (parity_r + colour) & 1
@@ -318,12 +318,25 @@ def _crossing(px, py, qx, qy):
     return np.int64((py < 0.0) & (qy >= 0.0) & (cross > 0.0)) - np.int64((qy < 0.0) & (py >= 0.0) & (cross < 0.0))
 
 
+@numba.njit(inline="always")
+def _windings(low, high):
+    """The number of plaquettes between two neighbouring rows ``(2, L + 1)`` whose
+    spins wind by +-2 pi."""
+    count = 0
+    for j in range(low.shape[1] - 1):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
+        wind = _crossing(low[0, j], low[1, j], high[0, j], high[1, j]) \
+            + _crossing(high[0, j], high[1, j], high[0, j + 1], high[1, j + 1]) \
+            + _crossing(high[0, j + 1], high[1, j + 1], low[0, j + 1], low[1, j + 1]) \
+            + _crossing(low[0, j + 1], low[1, j + 1], low[0, j], low[1, j])
+        count += abs(wind)
+    return count
+
+
 @numba.njit
 def _vortices(chain, nbr, parity):
-    """The number of plaquettes of the square-lattice chain ``(2, n, R, K)`` whose
-    spins wind by +-2 pi."""
-    R, K = chain.shape[2], chain.shape[3]
-    L = 2 * K
+    """The number of plaquettes of the packed square-lattice chain ``(2, n, R, K)``
+    whose spins wind by +-2 pi."""
+    R, L = chain.shape[2], 2 * chain.shape[3]
     low, high = np.empty((2, L + 1)), np.empty((2, L + 1))
     count = 0
     _full_row(chain, 0, parity[0], high)
@@ -331,12 +344,7 @@ def _vortices(chain, nbr, parity):
         low, high = high, low
         up = nbr[r, 1]
         _full_row(chain, up, parity[up], high)
-        for j in range(L):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
-            wind = _crossing(low[0, j], low[1, j], high[0, j], high[1, j]) \
-                + _crossing(high[0, j], high[1, j], high[0, j + 1], high[1, j + 1]) \
-                + _crossing(high[0, j + 1], high[1, j + 1], low[0, j + 1], low[1, j + 1]) \
-                + _crossing(low[0, j + 1], low[1, j + 1], low[0, j], low[1, j])
-            count += abs(wind)
+        count += _windings(low, high)
     return count
 
 
@@ -359,27 +367,73 @@ def _pack_all(state, parity, out):
         pack_chain(state[c], parity, out[c])
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, cache=True)
-def measure(chain, nbr, parity, wraps, J, vortices, out):
-    """Totals of one chain ``(2, n, R, K)`` into ``out``: energy (J), magnetisation
-    ``(n,)``, staggered magnetisation ``(n,)`` (+ on colour 0, the colour of site 0),
-    per axis the two helicity sums of :func:`~physbreak.mc.compiled.kt_sums`, and
-    with ``vortices`` the number of plaquettes winding by +-2 pi: the sums that the
-    sweeps of :func:`run` take as they go, from scratch."""
-    n, R, K = chain.shape[1], chain.shape[2], chain.shape[3]
-    flat = chain.reshape((2, n, R * K))
-    g = chunk_rows(K)
-    h, parts, nb, odd = _scratch(n, nbr, g * K)
-    acc = np.zeros(1 + 2 * n + 2 * parts.shape[0])
-    for colour in range(2):
-        for r0 in range(0, R, g):
-            r1 = min(r0 + g, R)
-            if colour == 1:
-                _fields(flat, 1, r0, r1, nbr, parity, wraps, h, parts, True, nb, odd)
-            _tally(flat, colour, r0 * K, (r1 - r0) * K, h, parts, acc)
-    _finish(acc, n, J, out)
+@numba.njit(inline="always")
+def _bonds(here, there, acc, axis):
+    """Add the bonds between the rows ``here`` and ``there`` ``(n, L)`` (the sites one
+    step along ``axis``) to the sums ``acc`` of :func:`site_totals`: ``acc[0]`` the
+    dot products, ``acc[1 + 2 axis]`` their xy parts, ``acc[2 + 2 axis]`` the xy cross products."""
+    x, y, u, v = here[0], here[1], there[0], there[1]
+    dot, cross, z = 0.0, 0.0, 0.0
+    for k in range(x.shape[0]):
+        dot += x[k] * u[k] + y[k] * v[k]
+        cross += x[k] * v[k] - y[k] * u[k]
+    if here.shape[0] == 3:
+        w, t = here[2], there[2]
+        for k in range(w.shape[0]):
+            z += w[k] * t[k]
+    acc[0] += dot + z
+    acc[1 + 2 * axis] += dot
+    acc[2 + 2 * axis] += cross
+
+
+@numba.njit(fastmath={"reassoc", "contract"}, cache=True)  # sums in any order: the reductions vectorise
+def site_totals(s, L, nbr, parity, J, vortices, out):
+    """Totals of one site-ordered chain ``s`` ``(N, n)`` on the periodic square or
+    cubic lattice with rows of ``L`` sites (the last axis) into ``out``: energy (J),
+    magnetisation ``(n,)``, staggered magnetisation ``(n,)`` (+ on the colour of
+    site 0), per axis the two helicity sums of :func:`~physbreak.mc.compiled.kt_sums`
+    (units of J), and with ``vortices`` the number of plaquettes winding by +-2 pi:
+    the sums that the sweeps of :func:`run` take as they go.  ``nbr``, ``parity``:
+    the rows' neighbouring rows and parities of the :class:`~physbreak.mc.checkerboard.Layout`.
+    The chain is first copied component by component into rows of ``L + 1`` sites
+    (the last repeats the first) so that every sum runs over contiguous memory."""
+    n, R, d = s.shape[1], s.shape[0] // L, nbr.shape[1] // 2 + 1
+    rows = np.empty((n, R, L + 1))
+    for r in range(R):
+        site = s[r * L:(r + 1) * L]
+        for a in range(n):
+            row = rows[a, r]
+            for k in range(L):
+                row[k] = site[k, a]
+            row[L] = row[0]
+    acc = np.zeros(1 + 2 * d)
+    m, even = np.zeros(n), np.zeros(n)
+    for r in range(R):
+        here = rows[:, r, :L]
+        for axis in range(d - 1):
+            _bonds(here, rows[:, nbr[r, 2 * axis + 1], :L], acc, axis)
+        _bonds(here, rows[:, r, 1:], acc, d - 1)
+        for a in range(n):
+            row, first = here[a], here[a, parity[r]::2]  # first: the sites of colour 0
+            total, part = 0.0, 0.0
+            for k in range(L):
+                total += row[k]
+            for k in range(first.shape[0]):
+                part += first[k]
+            m[a] += total
+            even[a] += part
+    out[0] = -J * acc[0]
+    for axis in range(d):
+        out[1 + 2 * n + 2 * axis] = J * acc[1 + 2 * axis]
+        out[2 + 2 * n + 2 * axis] = J * acc[2 + 2 * axis]
+    for a in range(n):
+        out[1 + a] = m[a]
+        out[1 + n + a] = 2.0 * even[a] - m[a]
     if vortices:
-        out[acc.shape[0]] = _vortices(chain, nbr, parity)
+        count = 0
+        for r in range(R):
+            count += _windings(rows[:2, r], rows[:2, nbr[r, 1]])
+        out[1 + 2 * n + 2 * d] = count
 
 
 @numba.njit(parallel=True, cache=True)
@@ -388,7 +442,7 @@ def run(packed, nbr, parity, wraps, J, widths, adapt, beta, lanes, vortices, n_s
     float64; nbr, parity: :class:`~physbreak.mc.checkerboard.Layout`; wraps: :func:`wrap_rows`; widths: ``(C,)``
     proposal widths (adapted with ``adapt``); lanes: ``(C * B, 4, chunk_rows(K) K)``
     uint32 for B row blocks per chain; out: ``(n_samples or 0, C, 1 + 2n + 2d (+ 1 with
-    vortices))``: :func:`measure` after each sample, summed during its last sweep."""
+    vortices))``: :func:`site_totals` after each sample, summed during its last sweep."""
     C, n, R, K = packed.shape[0], packed.shape[2], packed.shape[3], packed.shape[4]
     flat = packed.reshape((C, 2, n, R * K))
     CB = lanes.shape[0]
@@ -442,7 +496,7 @@ def supports(model) -> bool:
 
 
 def has_vortices(model) -> bool:
-    """Whether :func:`measure` counts vortices for ``model``: XY on the square lattice."""
+    """Whether :func:`site_totals` counts vortices for ``model``: XY on the square lattice."""
     return model.n_components == 2 and len(model.lattice.size) == 2
 
 
@@ -499,11 +553,11 @@ class CompiledMetropolis(ResidentKernel):
         return self._result(out, n_samples, sweeps_per_sample, measure)
 
     def totals(self, state) -> np.ndarray:
-        """:func:`measure` of every chain ``(C, columns)``."""
-        packed, lay = self._pack(to_numpy(state)), self.layout
+        """:func:`site_totals` of every chain ``(C, columns)``."""
+        state, lay = to_numpy(state), self.layout
         out = np.zeros((self.n_chains, self.columns))
         for c in range(self.n_chains):
-            measure(packed[c], lay.nbr, lay.parity, self.wraps, self.J, self.vortices, out[c])
+            site_totals(state[c], lay.size[-1], lay.nbr, lay.parity, self.J, self.vortices, out[c])
         return out
 
     def energy(self, state) -> np.ndarray:

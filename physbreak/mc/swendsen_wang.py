@@ -63,9 +63,11 @@ class SwendsenWang:
 
     def __init__(self, model, temperatures, seed_sequence: np.random.SeedSequence):
         if not isinstance(model, Ising):
-            raise InvalidValue("model", type(model).__name__, "Ising for Swendsen-Wang updates (algorithm 'swendsen_wang')")
+            raise InvalidValue("model", type(model).__name__,
+                               "Ising for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if model.device_type != "cpu":
-            raise InvalidValue("device", str(model.device), "'cpu' for Swendsen-Wang updates (algorithm 'swendsen_wang')")
+            raise InvalidValue("device", str(model.device),
+                               "'cpu' for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if model.has_field:
             raise InvalidValue("h", "nonzero", "0 for Swendsen-Wang updates (algorithm 'swendsen_wang')")
         if np.any(model.bond_J < 0):

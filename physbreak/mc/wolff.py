@@ -231,22 +231,20 @@ def _exp_table(xmax):
 
 @numba.njit(parallel=True, cache=True)
 def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, threshold, rng, clusters, mean_cluster, adapt,
-         n_samples, sweeps_per_sample, out, work, proj, plaq, rows, parity, K, vortices, wraps):
+         n_samples, sweeps_per_sample, out, work, proj, plaq, rows, parity, row_length, vortices):
     """kind: :data:`ON`, :data:`POTTS` or :data:`ISING`; spins: (C, N, n) (Potts: (C, N, 1) states;
     Ising: (C, N, 1) int8 +-1); nbr, jn: (N, z); beta, bj2, padd: (C,); rng: (C, 4)
     uint64; clusters: (C,) per sweep-equivalent.  Fills work (n_samples, C) in sweeps and out
     (n_samples or 0, C, 1 + 2n (+ kt_columns for O(n))) totals.  O(n) models that
-    :func:`~physbreak.mc.checkerboard_on.supports` (``K > 0``) are measured by its
-    vectorised :func:`~physbreak.mc.checkerboard_on.measure` on a packed copy
-    (``rows``, ``parity``: the :class:`~physbreak.mc.checkerboard.Layout`; ``wraps``: its
-    :func:`~physbreak.mc.checkerboard_on.wrap_rows`)."""
+    :func:`~physbreak.mc.checkerboard_on.supports` (``row_length > 0``) are measured by its
+    :func:`~physbreak.mc.checkerboard_on.site_totals` (``rows``, ``parity``: the
+    :class:`~physbreak.mc.checkerboard.Layout`'s neighbouring rows and row parities)."""
     n_chains, n_sites, n = spins.shape
     jmax = np.abs(jn).max() if jn.size else 0.0
     ferro = kind == ISING and jn.size > 0 and jn[0, 0] > 0.0 and np.all(jn == jn[0, 0])  # one J > 0, no padding
     for c in numba.prange(n_chains):
         s, state = spins[c], rng[c]
         theta = np.zeros(n_sites if plaq.shape[0] else 0)
-        packed = np.empty((2, n, parity.shape[0], K))
         in_cluster = np.zeros(n_sites, dtype=np.int64)
         stack = np.empty(n_sites, dtype=np.int64)
         r = np.ones(n)
@@ -280,9 +278,8 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, thresho
                 ising_chain_totals(s[:, 0], nbr, jn, field, sign, out[t, c])
             elif out.shape[0] and kind == POTTS:
                 potts_chain_totals(s[:, 0], nbr, jn, field, sign, vectors, out[t, c])
-            elif out.shape[0] and K:
-                checkerboard_on.pack_chain(s, parity, packed)
-                checkerboard_on.measure(packed, rows, parity, wraps, jn[0, 0], vortices, out[t, c])
+            elif out.shape[0] and row_length:
+                checkerboard_on.site_totals(s, row_length, rows, parity, jn[0, 0], vortices, out[t, c])
             elif out.shape[0]:
                 chain_totals(s, nbr, jn, field, sign, out[t, c, :1 + 2 * n])
                 if out.shape[2] > 1 + 2 * n:
@@ -315,12 +312,10 @@ class Wolff:
         self.clusters = np.ones(len(self.beta), dtype=np.int64)
         self.mean_cluster = np.zeros(len(self.beta))
         self.tables = model_tables(model)
-        self.packed = (np.zeros((0, 0), np.int64), np.zeros(0, np.int64), 0, False,
-                       np.zeros((0, 0), np.int64))  # no packed measurement
+        self.rows = (np.zeros((0, 0), np.int64), np.zeros(0, np.int64), 0, False)  # no row measurement
         if checkerboard_on.supports(model):
             lay = Layout(model.lattice.size)
-            self.packed = (lay.nbr, lay.parity, lay.K, checkerboard_on.has_vortices(model),
-                           checkerboard_on.wrap_rows(lay.nbr))
+            self.rows = (lay.nbr, lay.parity, lay.size[-1], checkerboard_on.has_vortices(model))
         t_jn = self.tables["jn"]
         jn = t_jn[t_jn != 0]
         uniform = jn.size > 0 and bool(np.all(np.abs(jn) == abs(jn[0])))
@@ -355,7 +350,7 @@ class Wolff:
         _run(kind, m.q if kind == POTTS else 0, spins if spins.ndim == 3 else spins[..., None], t["nbr"], t["jn"],
              t["field"], t["sign"], t["vectors"], self.beta, self.bj2, self.padd, self.threshold, self.rng,
              self.clusters, self.mean_cluster, adapt, n_samples, sweeps_per_sample, out, work, t["proj"], t["plaq"],
-             *self.packed)
+             *self.rows)
         return (out if measure else None), work
 
     def sweep(self, state: np.ndarray, adapt: bool = False) -> np.ndarray:
