@@ -180,6 +180,33 @@ def test_wolff_ising_measures_what_the_reducers_measure(lattice, L, J):
         assert np.allclose(np.abs(rows["magnetization"][:, 0]), 1.0), rows["magnetization"][:, 0]
 
 
+def test_wolff_bond_decision_is_the_exact_one():
+    """The O(n) Wolff bond decision by the bracket of ``-ln v`` equals ``v > exp(-x)``
+    computed directly, on random bits and on ``x`` at every bracket's edges (where
+    the one-ulp widening matters) and spread over [0, 12]."""
+    from physbreak.mc import wolff
+
+    @numba.njit
+    def decide(bits, x, lo, hi, out):
+        for k in range(bits.shape[0]):
+            out[k] = wolff._bond_joins(bits[k], x[k], lo, hi)
+
+    rng = np.random.default_rng(7)
+    edges = np.concatenate([wolff.LOG_LO, wolff.LOG_HI[1:]])
+    edges = np.concatenate([edges, np.nextafter(edges, 0), np.nextafter(edges, np.inf)])
+    x = np.concatenate([rng.uniform(0, 12, 400_000), np.repeat(edges, 50)])
+    v_bin = rng.integers(0, 2**wolff.LOG_BITS, len(x))  # half the draws in the bin of exp(-x): the exact path
+    inside = rng.random(len(x)) < 0.5
+    v_bin[inside] = np.minimum(np.floor(np.exp(-x[inside]) * 2**wolff.LOG_BITS), 2**wolff.LOG_BITS - 1)
+    low = rng.integers(0, 2**54, len(x), dtype=np.uint64)
+    bits = (v_bin.astype(np.uint64) << np.uint64(54)) | low
+    out = np.zeros(len(x), bool)
+    decide(bits, x, wolff.LOG_LO, wolff.LOG_HI, out)
+    v = ((bits >> np.uint64(11)) + np.uint64(1)).astype(np.float64) * 2.0**-53
+    assert np.array_equal(out, v > np.exp(-x))
+    assert 0.2 < out.mean() < 0.8
+
+
 def test_wolff_thermalisation_work_stays_bounded():
     """The number of Wolff clusters per sweep-equivalent is retuned during
     thermalisation, at most doubling or halving per step: a small first cluster

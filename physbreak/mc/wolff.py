@@ -62,21 +62,21 @@ def _project(s, i, r, r0, r1, r2):
 
 
 @numba.njit(inline="always")
-def _bond_joins(bits, x, table, inv_h):
-    """Whether a bond with ``x >= 0`` joins, ``v > exp(-x)`` for the uniform ``v`` in
-    (0, 1] of the 64 random ``bits``: decided against the bracket of ``exp(-x)`` in
-    :func:`_exp_table` ``table`` (scale ``inv_h``) and, in the rare case ``v`` falls
-    inside, against ``exp(-x)`` itself (``x = 0`` never joins: ``table[0] = 1``)."""
-    v = float((bits >> _U(11)) + _U(1)) * (1.0 / 9007199254740992.0)
-    b = min(int(x * inv_h), table.shape[0] - 2)
-    join = v > table[b]
-    if not join and v > table[b + 1]:
-        join = v > np.exp(-x)
+def _bond_joins(bits, x, lo, hi):
+    """Whether a bond with ``x >= 0`` joins, ``v > exp(-x)``, i.e. ``x > -ln v``, for
+    the uniform ``v`` in (0, 1] of the 64 random ``bits``: decided against the bracket
+    ``lo[b] <= -ln v <= hi[b]`` of the bin ``b`` of ``v`` (:func:`_log_brackets`;
+    the bin comes from the bits alone, so the bracket loads while ``x`` is computed)
+    and, in the rare case ``x`` falls inside, against ``exp(-x)`` itself."""
+    b = bits >> _U(64 - LOG_BITS)
+    join = x > hi[b]
+    if not join and x > lo[b]:
+        join = float((bits >> _U(11)) + _U(1)) * (1.0 / 9007199254740992.0) > np.exp(-x)
     return join
 
 
 @numba.njit(inline="always")
-def _on_cluster(s, nbr, jn, beta, bj2, table, inv_h, state, in_cluster, stack, r, label):
+def _on_cluster(s, nbr, jn, beta, bj2, lo, hi, state, in_cluster, stack, r, label):
     """Grow and reflect one cluster of chain ``s`` ``(N, n)``; returns its size.
     ``bj2 != 0``: one coupling ``J`` on every bond, ``bj2 = 2 beta J`` (the couplings
     are never read).  A bond joins with ``1 - exp(-x)``, ``x = 2 beta J (S_i.r)(S_j.r)``
@@ -112,13 +112,13 @@ def _on_cluster(s, nbr, jn, beta, bj2, table, inv_h, state, in_cluster, stack, r
             if n == 2:  # joins predictable enough (measured): branch, drawing only when x > 0
                 if x > 0.0:
                     bits, g0, g1, g2, g3 = step(g0, g1, g2, g3)
-                    if _bond_joins(bits, x, table, inv_h):
+                    if _bond_joins(bits, x, lo, hi):
                         in_cluster[j] = label
                         stack[top] = j
                         top += 1
             else:  # no branch on the join, which mispredicts often: 10-28 % less time for n = 3 (measured)
                 bits, g0, g1, g2, g3 = step(g0, g1, g2, g3)
-                add = np.int64(_bond_joins(bits, max(x, 0.0), table, inv_h))
+                add = np.int64(_bond_joins(bits, max(x, 0.0), lo, hi))
                 in_cluster[j] += add * (label - in_cluster[j])
                 stack[top] = j
                 top += add
@@ -214,19 +214,20 @@ def _potts_cluster(s, q, nbr, jn, beta, padd, state, in_cluster, stack, label):
 
 
 ON, POTTS, ISING = 0, 1, 2
-EXP_BINS = 1024
+LOG_BITS = 10  # 2^10 bins of the uniform v of a bond decision
 
 
-@numba.njit(inline="always")
-def _exp_table(xmax):
-    """``(exp(-k h) for k = 0..EXP_BINS + 1, 1 / h)`` with ``h = xmax / EXP_BINS``: the
-    bracket ``table[k + 1] <= exp(-x) <= table[k]`` of ``x`` in bin ``k = floor(x / h)``
-    of ``[0, xmax]``, the range of a bond's ``x = 2 beta J (S_i.r)(S_j.r)``."""
-    h = xmax / EXP_BINS if xmax > 0.0 else 1.0
-    table = np.empty(EXP_BINS + 2)
-    for k in range(EXP_BINS + 2):
-        table[k] = np.exp(-k * h)
-    return table, 1.0 / h
+def _log_brackets() -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)`` ``(2^LOG_BITS,)``: for the uniforms ``v`` in ``(b, b + 1] / 2^LOG_BITS``
+    (bin ``b``), ``lo[b] <= -ln v < hi[b]`` (``hi[0] = inf``), widened by one ulp
+    against the rounding of ``log``."""
+    edges = np.arange(2**LOG_BITS + 1) / 2.0**LOG_BITS
+    with np.errstate(divide="ignore"):
+        minus_log = -np.log(edges)
+    return np.nextafter(minus_log[1:], -np.inf), np.nextafter(minus_log[:-1], np.inf)
+
+
+LOG_LO, LOG_HI = _log_brackets()
 
 
 @numba.njit(parallel=True, cache=True)
@@ -240,7 +241,7 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, thresho
     :func:`~physbreak.mc.checkerboard_on.site_totals` (``rows``, ``parity``: the
     :class:`~physbreak.mc.checkerboard.Layout`'s neighbouring rows and row parities)."""
     n_chains, n_sites, n = spins.shape
-    jmax = np.abs(jn).max() if jn.size else 0.0
+    lo, hi = LOG_LO, LOG_HI
     ferro = kind == ISING and jn.size > 0 and jn[0, 0] > 0.0 and np.all(jn == jn[0, 0])  # one J > 0, no padding
     for c in numba.prange(n_chains):
         s, state = spins[c], rng[c]
@@ -248,7 +249,6 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, thresho
         in_cluster = np.zeros(n_sites, dtype=np.int64)
         stack = np.empty(n_sites, dtype=np.int64)
         r = np.ones(n)
-        table, inv_h = _exp_table(2.0 * beta[c] * jmax)
         label = 0
         for t in range(n_samples):
             done = 0
@@ -263,8 +263,8 @@ def _run(kind, q, spins, nbr, jn, field, sign, vectors, beta, bj2, padd, thresho
                         flipped += _potts_cluster(s[:, 0], q, nbr, jn, beta[c], padd[c], state, in_cluster, stack,
                                                   label)
                     else:
-                        flipped += _on_cluster(s, nbr, jn, beta[c], bj2[c], table, inv_h, state, in_cluster, stack,
-                                               r, label)
+                        flipped += _on_cluster(s, nbr, jn, beta[c], bj2[c], lo, hi, state, in_cluster, stack, r,
+                                               label)
                 if adapt:
                     size = flipped / clusters[c]
                     mean_cluster[c] = size if mean_cluster[c] == 0 else 0.9 * mean_cluster[c] + 0.1 * size
@@ -322,7 +322,7 @@ class Wolff:
         if isinstance(model, Potts):
             uniform = uniform and bool(np.all(jn == jn[0]))
             self.padd = 1.0 - np.exp(-self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
-        else:  # Ising: the 32-bit threshold below; O(n) models: _exp_table
+        else:  # Ising: the 32-bit threshold below; O(n) models: _log_brackets
             self.padd = 1.0 - np.exp(-2.0 * self.beta * abs(jn[0])) if uniform else np.zeros(len(self.beta))
         one_j = t_jn.size > 0 and bool(np.all(t_jn == t_jn.flat[0]))  # no padding either: jn never read
         self.bj2 = 2.0 * self.beta * t_jn.flat[0] if one_j else np.zeros(len(self.beta))
