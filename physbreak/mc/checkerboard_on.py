@@ -319,11 +319,11 @@ def _crossing(px, py, qx, qy):
 
 
 @numba.njit(inline="always")
-def _windings(low, high):
+def _windings(low, high, L):
     """The number of plaquettes between two neighbouring rows ``(2, L + 1)`` whose
     spins wind by +-2 pi."""
     count = 0
-    for j in range(low.shape[1] - 1):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
+    for j in range(L):  # corners (r, j), (r + 1, j), (r + 1, j + 1), (r, j + 1)
         wind = _crossing(low[0, j], low[1, j], high[0, j], high[1, j]) \
             + _crossing(high[0, j], high[1, j], high[0, j + 1], high[1, j + 1]) \
             + _crossing(high[0, j + 1], high[1, j + 1], low[0, j + 1], low[1, j + 1]) \
@@ -344,7 +344,7 @@ def _vortices(chain, nbr, parity):
         low, high = high, low
         up = nbr[r, 1]
         _full_row(chain, up, parity[up], high)
-        count += _windings(low, high)
+        count += _windings(low, high, L)
     return count
 
 
@@ -432,7 +432,7 @@ def site_totals(s, L, nbr, parity, J, vortices, out):
     if vortices:
         count = 0
         for r in range(R):
-            count += _windings(rows[:2, r], rows[:2, nbr[r, 1]])
+            count += _windings(rows[:2, r], rows[:2, nbr[r, 1]], L)
         out[1 + 2 * n + 2 * d] = count
 
 
