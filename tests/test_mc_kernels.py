@@ -248,22 +248,16 @@ def test_unit_vector_is_uniform_on_the_sphere(n):
         assert np.all(np.abs(values.mean(axis=0) - expected) < 5 * error + 1e-15)
 
 
-def test_wolff_exp_table_brackets_the_exponential():
-    """The O(n) Wolff bond test decides against table[b + 1] <= exp(-x) <= table[b]
-    (b = floor(x / h)), calling exp only inside the bracket: the bracket holds for
-    1e6 x spread over [0, xmax], the ends included, to the last bit."""
-    import numba
-
-    from physbreak.mc.wolff import _exp_table
-
-    @numba.njit
-    def brackets(x, xmax):
-        table, inv_h = _exp_table(xmax)
-        b = np.minimum((x * inv_h).astype(np.int64), table.shape[0] - 2)
-        return table[b + 1], table[b]
+def test_wolff_log_table_brackets_the_logarithm():
+    """The O(n) Wolff bond test decides ``x > -ln v`` against ``lo[b] <= -ln v < hi[b]``
+    for the bin ``b`` (the top bits) of the 53-bit uniform ``v``, calling exp only
+    inside the bracket: the bracket holds for 1e6 random ``v`` and at both ends of
+    every bin, to the last bit."""
+    from physbreak.mc.wolff import LOG_BITS, LOG_HI, LOG_LO
 
     rng = np.random.default_rng(1)
-    for xmax in (1e-3, 2.0 / 0.7, 40.0):
-        x = np.concatenate([[0.0, xmax], rng.uniform(0.0, xmax, 1_000_000)])
-        low, high = brackets(x, xmax)
-        assert np.all(low <= np.exp(-x)) and np.all(np.exp(-x) <= high)
+    shift = 53 - LOG_BITS
+    first = np.arange(2**LOG_BITS, dtype=np.int64) << shift  # the lowest and highest mantissa of every bin
+    m = np.concatenate([first, first + (1 << shift) - 1, rng.integers(0, 2**53, 1_000_000)])
+    v, b = (m + 1) * 2.0**-53, m >> shift
+    assert np.all(LOG_LO[b] <= -np.log(v)) and np.all(-np.log(v) < LOG_HI[b])
