@@ -348,23 +348,18 @@ def _vortices(chain, nbr, parity):
     return count
 
 
-@numba.njit(inline="always")
-def pack_chain(s, parity, out):
-    """One chain ``s`` ``(N, n)`` in site order into the packed ``out`` ``(2, n, R, K)``."""
-    n, R, K = out.shape[1], out.shape[2], out.shape[3]
-    for r in range(R):
-        base = 2 * K * r
-        for colour in range(2):
-            p = (parity[r] + colour) & 1
-            for a in range(n):
-                for k in range(K):
-                    out[colour, a, r, k] = s[base + 2 * k + p, a]
-
-
 @numba.njit(cache=True)
 def _pack_all(state, parity, out):
+    """The chains ``state`` ``(C, N, n)`` in site order into the packed ``out`` ``(C, 2, n, R, K)``."""
+    n, R, K = out.shape[2], out.shape[3], out.shape[4]
     for c in range(state.shape[0]):
-        pack_chain(state[c], parity, out[c])
+        for r in range(R):
+            base = 2 * K * r
+            for colour in range(2):
+                p = (parity[r] + colour) & 1
+                for a in range(n):
+                    for k in range(K):
+                        out[c, colour, a, r, k] = state[c, base + 2 * k + p, a]
 
 
 @numba.njit(inline="always")

@@ -65,7 +65,7 @@ def _project(s, i, r, r0, r1, r2):
 def _bond_joins(bits, x, lo, hi):
     """Whether a bond with ``x >= 0`` joins, ``v > exp(-x)``, i.e. ``x > -ln v``, for
     the uniform ``v`` in (0, 1] of the 64 random ``bits``: decided against the bracket
-    ``lo[b] <= -ln v <= hi[b]`` of the bin ``b`` of ``v`` (:func:`_log_brackets`;
+    ``lo[b] <= -ln v < hi[b]`` of the bin ``b`` of ``v`` (:func:`_log_brackets`;
     the bin comes from the bits alone, so the bracket loads while ``x`` is computed)
     and, in the rare case ``x`` falls inside, against ``exp(-x)`` itself."""
     b = bits >> _U(64 - LOG_BITS)
